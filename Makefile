@@ -1,0 +1,42 @@
+# Two commands matter: `make run` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PORT ?= 8000
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo $(CURDIR)/var/tools/bin/uv)
+MANAGE := $(UV) run --locked python manage.py
+WORKERS ?= 2
+
+.PHONY: run test install lint typecheck bench worker web clean
+
+$(CURDIR)/var/tools/bin/uv:
+	@echo "uv not found: installing it into var/tools"
+	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/var/tools uv
+
+install: $(if $(filter uv,$(UV)),,$(CURDIR)/var/tools/bin/uv)
+	$(UV) sync --locked
+
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+ifeq ($(strip $(DATABASE_URL)),)
+	@echo "Embedded default: SQLite, tasks in-process, mail in var/outbox/ (http://127.0.0.1:$(PORT)/dev/outbox/)"
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+else
+	$(MANAGE) collectstatic --noinput -v 0
+	@echo "Production mode: gunicorn on 127.0.0.1:$(PORT) and a Celery worker with beat"
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(UV) run --locked celery -A config worker --beat -Q default,mail --concurrency 2 --loglevel INFO & \
+	  $(UV) run --locked gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - & \
+	  wait -n
+endif
+
+test: install
+	bash .ci/services
+	$(UV) run --locked pytest $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy
+
+clean:
+	rm -rf var/db.sqlite3 var/outbox var/static

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", include("letters.urls")),
+    path("", include("signatories.urls")),
+    path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path("healthz", healthz),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from config import devmail
+
+    urlpatterns += [
+        path("dev/outbox/", devmail.outbox_list, name="dev-outbox"),
+        path("dev/outbox/<str:name>", devmail.outbox_message, name="dev-outbox-message"),
+    ]

@@ -1,0 +1,45 @@
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from letters.models import ROLE_RANK, Letter, Membership
+
+
+def letter_list_public() -> QuerySet[Letter]:
+    return Letter.objects.exclude(status=Letter.Status.DRAFT).order_by("-published_at")
+
+
+def letter_get_public(*, slug: str) -> Letter:
+    """A published or closed letter; drafts do not exist for the public."""
+    try:
+        return letter_list_public().get(slug=slug)
+    except Letter.DoesNotExist:
+        raise Http404("No such letter.") from None
+
+
+def letter_get_for_editor(
+    *, user: AbstractBaseUser | AnonymousUser, slug: str, role: str = Membership.Role.VIEWER
+) -> Letter:
+    """The one access check for every organizer view.
+
+    Outsiders get a 404, as if the letter did not exist; members whose role is below
+    ``role`` get a 403. The returned letter carries the caller's ``membership``.
+    """
+    if not user.is_authenticated:
+        raise Http404("No such letter.")
+    membership = (
+        Membership.objects.select_related("letter").filter(letter__slug=slug, user=user).first()
+    )
+    if membership is None:
+        raise Http404("No such letter.")
+    if membership.rank < ROLE_RANK[Membership.Role(role)]:
+        raise PermissionDenied("Your role on this letter does not allow this.")
+    letter = membership.letter
+    letter.membership = membership  # type: ignore[attr-defined]
+    return letter
+
+
+def letter_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Letter]:
+    return Letter.objects.filter(memberships__user=user).order_by("-created_at")

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from letters import api, views
+
+app_name = "letters"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("letters/<slug:slug>/", views.detail, name="detail"),
+    path("letters/<slug:slug>/signatories/", views.signatories, name="signatories"),
+    path("api/letters/<str:slug>/", api.letter_detail, name="api-detail"),
+]

@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from signatories.models import OutboxMessage, Signature
+
+
+@admin.register(Signature)
+class SignatureAdmin(admin.ModelAdmin):
+    list_display = ["name", "letter", "status", "show_name", "created_at", "confirmed_at"]
+    list_filter = ["status", "show_name", "letter"]
+    search_fields = ["name", "email", "organization"]
+    readonly_fields = ["status", "email_normalized", "token_hash", "token_issued_at", "consent_version"]
+    list_select_related = ["letter"]
+    show_full_result_count = False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["kind", "signature", "due_at", "sent_at", "attempts", "last_error"]
+    list_filter = ["kind"]
+    list_select_related = ["signature"]
+    raw_id_fields = ["signature"]

@@ -1,0 +1,167 @@
+"""Live signature counts.
+
+The count is read on every letter page, widget and API call, so it must never be a
+COUNT(*) over the signature table. It lives in Redis as a hash per letter with the
+fields ``all`` (confirmed signatures) and ``hidden`` (those not shown by name) and ``ts``
+(when it last moved). A confirmation adds to it after its transaction commits; a missing
+key is rebuilt from the rows; ``counts_reconcile`` and the ``rebuild_counts`` command
+recompute it from the rows.
+
+Without REDIS_URL (the embedded default) the same numbers live in the process-local cache.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from functools import cache as memoize
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Q
+
+from signatories.models import Signature
+
+log = logging.getLogger(__name__)
+
+# Adds to a hash only when it exists: a missing hash is rebuilt from the rows, which
+# already include the change, so adding to it would count twice.
+_BUMP = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'all', ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'hidden', ARGV[2])
+  redis.call('HSET', KEYS[1], 'ts', ARGV[3])
+  return 1
+end
+return 0
+"""
+# Writes the recomputed numbers unless someone moved the count since we read it.
+_SET_IF_UNCHANGED = """
+local current = redis.call('HGET', KEYS[1], 'all')
+if (current == false and ARGV[1] == '') or current == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'all', ARGV[2], 'hidden', ARGV[3], 'ts', ARGV[4])
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Counts:
+    all: int
+    hidden: int
+    updated: float | None = None
+
+    @property
+    def named(self) -> int:
+        return self.all - self.hidden
+
+
+@memoize
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        decode_responses=True,
+    )
+
+
+def _key(letter_id: int) -> str:
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:sigcount:{letter_id}"
+
+
+def counts_from_rows(*, letter_id: int) -> Counts:
+    """Recount from the signature rows. Expensive on big letters: not for page views."""
+    row = Signature.objects.filter(
+        letter_id=letter_id, status=Signature.Status.CONFIRMED
+    ).aggregate(all=Count("pk"), hidden=Count("pk", filter=Q(show_name=False)))
+    return Counts(all=row["all"], hidden=row["hidden"], updated=time.time())
+
+
+def counts_get(*, letter_id: int) -> Counts:
+    """The current counts of one letter, from Redis; rebuilt from the rows when missing."""
+    if not settings.REDIS_URL:
+        return _local_get(letter_id)
+    try:
+        data = _redis().hgetall(_key(letter_id))
+    except redis.RedisError:
+        log.warning("Redis unavailable; counting letter %s from the rows", letter_id)
+        return counts_from_rows(letter_id=letter_id)
+    if "all" in data:
+        return Counts(int(data["all"]), int(data["hidden"]), float(data.get("ts") or 0) or None)
+    return counts_rebuild(letter_id=letter_id, expected=None)
+
+
+def counts_add(*, letter_id: int, all: int, hidden: int) -> None:
+    """Move the counts of one letter; call after the change has committed."""
+    if not settings.REDIS_URL:
+        _local_add(letter_id, all, hidden)
+        return
+    try:
+        _redis().eval(_BUMP, 1, _key(letter_id), all, hidden, time.time())
+    except redis.RedisError:
+        # The hash is now stale; drop it so the next read rebuilds it from the rows.
+        log.warning("Redis unavailable; count of letter %s will be rebuilt", letter_id)
+        counts_forget(letter_id=letter_id)
+
+
+def counts_rebuild(*, letter_id: int, expected: int | None) -> Counts:
+    """Recount from the rows and store the result unless the count moved meanwhile."""
+    counts = counts_from_rows(letter_id=letter_id)
+    if not settings.REDIS_URL:
+        _local_set(letter_id, counts)
+        return counts
+    try:
+        _redis().eval(
+            _SET_IF_UNCHANGED,
+            1,
+            _key(letter_id),
+            "" if expected is None else str(expected),
+            counts.all,
+            counts.hidden,
+            counts.updated,
+        )
+    except redis.RedisError:
+        log.warning("Redis unavailable; count of letter %s not stored", letter_id)
+    return counts
+
+
+def counts_reconcile(*, letter_id: int) -> Counts:
+    """Correct any drift between Redis and the rows (a rare race or a Redis restart)."""
+    if not settings.REDIS_URL:
+        return counts_rebuild(letter_id=letter_id, expected=None)
+    current = _redis().hget(_key(letter_id), "all")
+    return counts_rebuild(letter_id=letter_id, expected=None if current is None else int(current))
+
+
+def counts_forget(*, letter_id: int) -> None:
+    if not settings.REDIS_URL:
+        cache.delete_many([f"sigcount:{letter_id}:all", f"sigcount:{letter_id}:hidden"])
+        return
+    try:
+        _redis().delete(_key(letter_id))
+    except redis.RedisError:
+        log.exception("Could not drop the count of letter %s", letter_id)
+
+
+def _local_get(letter_id: int) -> Counts:
+    values = cache.get_many([f"sigcount:{letter_id}:all", f"sigcount:{letter_id}:hidden"])
+    if len(values) == 2:
+        return Counts(values[f"sigcount:{letter_id}:all"], values[f"sigcount:{letter_id}:hidden"])
+    return counts_rebuild(letter_id=letter_id, expected=None)
+
+
+def _local_set(letter_id: int, counts: Counts) -> None:
+    cache.set_many(
+        {f"sigcount:{letter_id}:all": counts.all, f"sigcount:{letter_id}:hidden": counts.hidden},
+        timeout=None,
+    )
+
+
+def _local_add(letter_id: int, all: int, hidden: int) -> None:
+    try:
+        cache.incr(f"sigcount:{letter_id}:all", all)
+        cache.incr(f"sigcount:{letter_id}:hidden", hidden)
+    except ValueError:
+        counts_forget(letter_id=letter_id)

@@ -1,0 +1,62 @@
+"""Every email about a signature is built here, from templates/emails/<name>*."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from signatories.models import Signature
+
+
+def connection() -> BaseEmailBackend:
+    """The configured mailer; use it as a context manager to reuse one connection."""
+    return mailers.default
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _build(*, name: str, to: str, language: str, context: dict[str, object]) -> EmailMultiAlternatives:
+    context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
+    with translation.override(language):
+        subject = render_to_string(f"emails/{name}_subject.txt", context)
+        text = render_to_string(f"emails/{name}.txt", context)
+        html = render_to_string(f"emails/{name}.html", context)
+    # A subject is one line whatever a letter title contains.
+    subject = " ".join(subject.split())
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def confirmation(*, signature: Signature, token: str) -> EmailMultiAlternatives:
+    letter = signature.letter
+    return _build(
+        name="confirm",
+        to=signature.email,
+        language=letter.language,
+        context={
+            "signature": signature,
+            "letter": letter,
+            "confirm_url": _absolute(reverse("signatories:confirm", kwargs={"token": token})),
+            "letter_url": _absolute(letter.get_absolute_url()),
+            "max_age_days": settings.CONFIRMATION_MAX_AGE_DAYS,
+        },
+    )
+
+
+def already_signed(*, signature: Signature) -> EmailMultiAlternatives:
+    letter = signature.letter
+    return _build(
+        name="already_signed",
+        to=signature.email,
+        language=letter.language,
+        context={
+            "signature": signature,
+            "letter": letter,
+            "letter_url": _absolute(letter.get_absolute_url()),
+        },
+    )

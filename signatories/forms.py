@@ -1,0 +1,119 @@
+import unicodedata
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import LazyTypedChoiceField
+from django_countries import countries
+
+from letters.models import Letter
+from signatories.services import SignatureData, email_normalize
+
+_OPTIONAL_FIELDS = {
+    "role": "ask_role",
+    "organization": "ask_organization",
+    "country": "ask_country",
+    "city": "ask_city",
+    "comment": "ask_comment",
+}
+
+
+def reject_control_characters(value: str, *, allow_newlines: bool = False) -> None:
+    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
+    for char in value:
+        if char not in allowed and unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"}:
+            raise ValidationError(
+                _("Remove the invisible control characters from this field."), code="control"
+            )
+
+
+def _single_line(value: str) -> None:
+    reject_control_characters(value)
+
+
+def _multi_line(value: str) -> None:
+    reject_control_characters(value, allow_newlines=True)
+
+
+class SignForm(forms.Form):
+    name = forms.CharField(
+        label=_("Full name"), max_length=200, validators=[_single_line],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )  # fmt: skip
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("We send you a link to confirm. It is never shown publicly."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    role = forms.CharField(
+        label=_("Profession or role"), max_length=120, required=False, validators=[_single_line]
+    )
+    organization = forms.CharField(
+        label=_("Organization"), max_length=200, required=False, validators=[_single_line]
+    )
+    country = LazyTypedChoiceField(
+        label=_("Country"), choices=[("", "—"), *countries], required=False
+    )
+    city = forms.CharField(
+        label=_("City"), max_length=120, required=False, validators=[_single_line]
+    )
+    comment = forms.CharField(
+        label=_("Short public comment"),
+        max_length=500,
+        required=False,
+        validators=[_multi_line],
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+    )
+    show_name = forms.BooleanField(
+        label=_("Show my name publicly"),
+        required=False,
+        initial=True,
+        help_text=_("If unticked you are counted, and listed only as one of the unnamed."),
+    )
+    consent = forms.BooleanField(
+        label=_("I agree to the privacy notice"),
+        error_messages={"required": _("Please agree to the privacy notice to sign.")},
+    )
+    updates = forms.BooleanField(
+        label=_("Send me updates from the organizers of this letter"), required=False
+    )
+
+    def __init__(self, *args: object, letter: Letter, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.letter = letter
+        for field, flag in _OPTIONAL_FIELDS.items():
+            if not getattr(letter, flag):
+                del self.fields[field]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Please enter your name."), code="blank")
+        return name
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        try:
+            email_normalize(email=email)
+        except ValueError:
+            raise ValidationError(_("Enter a valid email address."), code="invalid") from None
+        return email
+
+    def signature_data(self) -> SignatureData:
+        data = self.cleaned_data
+        return SignatureData(
+            name=data["name"],
+            email=data["email"],
+            role=data.get("role", ""),
+            organization=data.get("organization", ""),
+            country=data.get("country", "") or "",
+            city=data.get("city", ""),
+            comment=data.get("comment", ""),
+            show_name=data["show_name"],
+            opt_in_updates=data["updates"],
+        )
+
+
+class ResendForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254)

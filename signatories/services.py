@@ -1,0 +1,262 @@
+import hashlib
+import logging
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from smtplib import SMTPException
+
+from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from letters.models import Letter
+from signatories import counters, emails
+from signatories.models import OutboxMessage, Signature
+
+log = logging.getLogger(__name__)
+
+OUTBOX_BATCH = 50
+OUTBOX_CLAIM = timedelta(minutes=5)
+OUTBOX_MAX_ATTEMPTS = 8
+
+
+class LetterNotOpen(Exception):
+    """The letter does not accept signatures (draft, closed or past its closing date)."""
+
+
+def email_normalize(*, email: str) -> str:
+    """The form of an address used to find duplicates: NFKC, lower case, IDNA domain."""
+    email = unicodedata.normalize("NFKC", email).strip()
+    local, _, domain = email.rpartition("@")
+    domain = domain.rstrip(".").lower()
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError("The domain of this address is not valid.") from None
+    return f"{local.lower()}@{domain}"
+
+
+def token_hash(*, token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignatureData:
+    name: str
+    email: str
+    role: str = ""
+    organization: str = ""
+    country: str = ""
+    city: str = ""
+    comment: str = ""
+    show_name: bool = True
+    opt_in_updates: bool = False
+
+
+def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
+    """Record a signature, or recognise a repeat, and queue the right email.
+
+    The caller learns nothing from the result that it may show: a new, pending or already
+    confirmed address all lead to the same "check your inbox" page.
+    """
+    if not letter.is_open:
+        raise LetterNotOpen
+    normalized = email_normalize(email=data.email)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                signature = Signature.objects.create(
+                    letter=letter,
+                    email_normalized=normalized,
+                    consent_version=settings.PRIVACY_NOTICE_VERSION,
+                    **data.__dict__,
+                )
+        except IntegrityError:
+            signature = Signature.objects.select_for_update().get(
+                letter=letter, email_normalized=normalized
+            )
+            kind = (
+                OutboxMessage.Kind.ALREADY_SIGNED
+                if signature.status == Signature.Status.CONFIRMED
+                else OutboxMessage.Kind.CONFIRM
+            )
+            _outbox_add_limited(signature=signature, kind=kind)
+        else:
+            _outbox_add(signature=signature, kind=OutboxMessage.Kind.CONFIRM)
+    return signature
+
+
+def _outbox_add(*, signature: Signature, kind: str) -> None:
+    OutboxMessage.objects.create(signature=signature, kind=kind, due_at=timezone.now())
+    transaction.on_commit(outbox_kick)
+
+
+def _outbox_add_limited(*, signature: Signature, kind: str) -> None:
+    """Repeat an email only a few times a day, so a form cannot be used to flood an inbox."""
+    since = timezone.now() - timedelta(days=1)
+    recent = signature.outbox.filter(created_at__gte=since).count()
+    if recent < settings.EMAILS_PER_SIGNATURE_PER_DAY:
+        _outbox_add(signature=signature, kind=kind)
+    else:
+        log.info("Email limit reached for signature %s", signature.pk)
+
+
+def outbox_kick() -> None:
+    """Ask a worker to drain the outbox; never fails and never blocks for long.
+
+    At most one task a second is published however many signatures arrive, and a broker
+    that is down only delays the email until the periodic sweep.
+    """
+    from signatories.tasks import outbox_drain
+
+    try:
+        from django.core.cache import cache
+
+        if settings.CELERY_TASK_ALWAYS_EAGER or cache.add("outbox-kick", 1, timeout=1):
+            outbox_drain.delay()
+    except Exception:  # noqa: BLE001 - any broker or cache failure; the sweep catches up
+        log.warning("Could not announce new outbox messages; the sweep will send them")
+
+
+class ConfirmResult(StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY = "already"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+def signature_for_token(*, token: str) -> Signature | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        Signature.objects.select_related("letter").filter(token_hash=token_hash(token=token)).first()
+    )
+
+
+def token_state(*, signature: Signature | None) -> ConfirmResult:
+    """What a confirmation link would do, without doing it."""
+    if signature is None:
+        return ConfirmResult.UNKNOWN
+    if signature.status == Signature.Status.CONFIRMED:
+        return ConfirmResult.ALREADY
+    max_age = timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS)
+    if signature.token_issued_at is None or signature.token_issued_at + max_age < timezone.now():
+        return ConfirmResult.EXPIRED
+    return ConfirmResult.CONFIRMED
+
+
+def signature_confirm(*, token: str) -> tuple[ConfirmResult, Signature | None]:
+    """Confirm the signature behind an emailed token. Safe to call twice or in parallel."""
+    signature = signature_for_token(token=token)
+    state = token_state(signature=signature)
+    if state != ConfirmResult.CONFIRMED or signature is None:
+        return state, signature
+    with transaction.atomic():
+        moved = Signature.objects.filter(pk=signature.pk, status=Signature.Status.PENDING).update(
+            status=Signature.Status.CONFIRMED, confirmed_at=timezone.now()
+        )
+        if moved:
+            hidden = 0 if signature.show_name else 1
+            letter_id = signature.letter_id
+            transaction.on_commit(
+                lambda: counters.counts_add(letter_id=letter_id, all=1, hidden=hidden)
+            )
+    signature.refresh_from_db(fields=["status", "confirmed_at"])
+    return (ConfirmResult.CONFIRMED if moved else ConfirmResult.ALREADY), signature
+
+
+def signature_resend(*, letter: Letter, email: str) -> None:
+    """Send a fresh confirmation link to a pending signer; silent for anyone else."""
+    try:
+        normalized = email_normalize(email=email)
+    except ValueError:
+        return
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update()
+            .filter(letter=letter, email_normalized=normalized, status=Signature.Status.PENDING)
+            .first()
+        )
+        if signature is not None and letter.is_open:
+            _outbox_add_limited(signature=signature, kind=OutboxMessage.Kind.CONFIRM)
+
+
+def _claim_batch(*, limit: int) -> list[int]:
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True, due_at__lte=now, attempts__lt=OUTBOX_MAX_ATTEMPTS)
+            .exclude(claimed_until__gt=now)
+            .order_by("due_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        OutboxMessage.objects.filter(pk__in=ids).update(claimed_until=now + OUTBOX_CLAIM)
+    return ids
+
+
+def outbox_drain(*, limit: int = OUTBOX_BATCH) -> tuple[int, int]:
+    """Send one batch of due outbox messages over one connection; return (sent, failed).
+
+    Rows are claimed first so that parallel workers never send the same message, and a
+    worker that dies mid-batch leaves rows that are claimed again when the claim expires.
+    """
+    ids = _claim_batch(limit=limit)
+    if not ids:
+        return 0, 0
+    messages = OutboxMessage.objects.filter(pk__in=ids).select_related("signature__letter")
+    return _send_all(messages)
+
+
+def _send_all(messages: Iterable[OutboxMessage]) -> tuple[int, int]:
+    sent = failed = 0
+    with emails.connection() as connection:
+        for message in messages:
+            try:
+                _send_one(message=message, connection=connection)
+            except (SMTPException, OSError) as error:
+                failed += 1
+                _outbox_failed(message=message, error=error)
+            else:
+                sent += 1
+    return sent, failed
+
+
+def _send_one(*, message: OutboxMessage, connection: BaseEmailBackend) -> None:
+    signature = message.signature
+    if message.kind == OutboxMessage.Kind.CONFIRM:
+        if signature.status != Signature.Status.PENDING:
+            _outbox_done(message=message)
+            return
+        token = secrets.token_urlsafe(32)
+        email = emails.confirmation(signature=signature, token=token)
+        Signature.objects.filter(pk=signature.pk).update(
+            token_hash=token_hash(token=token), token_issued_at=timezone.now()
+        )
+    else:
+        email = emails.already_signed(signature=signature)
+    connection.send_messages([email])
+    _outbox_done(message=message)
+
+
+def _outbox_done(*, message: OutboxMessage) -> None:
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        sent_at=timezone.now(), claimed_until=None, attempts=F("attempts") + 1
+    )
+
+
+def _outbox_failed(*, message: OutboxMessage, error: Exception) -> None:
+    attempts = message.attempts + 1
+    backoff = timedelta(seconds=min(30 * 2**attempts, 6 * 3600))
+    log.warning("Email %s failed (attempt %s): %s", message.pk, attempts, error)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        attempts=attempts,
+        due_at=timezone.now() + backoff,
+        claimed_until=None,
+        last_error=str(error)[:300],
+    )

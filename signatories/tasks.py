@@ -1,0 +1,41 @@
+from celery import shared_task
+
+from letters.models import Letter
+from signatories import counters, services
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+    ignore_result=True,
+)
+def outbox_drain() -> int:
+    """Send due emails in batches until none is left; safe to run twice at once.
+
+    Failed messages get their own backoff in the outbox; the task itself retries only
+    when the database or the mail server cannot be reached at all.
+    """
+    total = 0
+    while True:
+        sent, failed = services.outbox_drain()
+        total += sent
+        if sent + failed < services.OUTBOX_BATCH:
+            return total
+
+
+@shared_task(ignore_result=True)
+def outbox_sweep() -> None:
+    """Periodic: send what no kick announced (broker down, worker lost, retries due)."""
+    outbox_drain.delay()
+
+
+@shared_task(ignore_result=True)
+def counts_reconcile() -> None:
+    """Periodic: correct any drift between the Redis counts and the rows."""
+    for letter_id in Letter.objects.exclude(status=Letter.Status.DRAFT).values_list(
+        "pk", flat=True
+    ):
+        counters.counts_reconcile(letter_id=letter_id)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from signatories import views
+
+app_name = "signatories"
+
+urlpatterns = [
+    path("letters/<slug:slug>/sign/", views.sign, name="sign"),
+    path("letters/<slug:slug>/check-your-inbox/", views.check_inbox, name="check-inbox"),
+    path("letters/<slug:slug>/new-link/", views.resend, name="resend"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+]

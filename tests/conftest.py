@@ -1,0 +1,17 @@
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_broker() -> None:
+    """Start from an empty broker so no message of an earlier run reaches a test worker."""
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Counters and rate limits live in Redis; each test starts with none."""
+    cache.clear()

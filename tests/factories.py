@@ -1,0 +1,53 @@
+"""Plain factory functions: each makes one row with sensible defaults."""
+
+import itertools
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from letters.models import Letter
+from signatories.models import Signature
+from signatories.services import email_normalize
+
+_seq = itertools.count(1)
+
+
+def make_letter(**overrides: Any) -> Letter:
+    n = next(_seq)
+    fields: dict[str, Any] = {
+        "title": f"Letter number {n}",
+        "slug": f"letter-{n}",
+        "summary": "A short summary.",
+        "body": "We, the undersigned, *ask* for a fair deal.",
+        "status": Letter.Status.PUBLISHED,
+        "published_at": timezone.now() - timedelta(days=1),
+    }
+    fields.update(overrides)
+    if fields["status"] == Letter.Status.DRAFT and "published_at" not in overrides:
+        fields["published_at"] = None
+    return Letter.objects.create(**fields)
+
+
+def make_signature(*, letter: Letter | None = None, **overrides: Any) -> Signature:
+    n = next(_seq)
+    fields: dict[str, Any] = {
+        "letter": letter or make_letter(),
+        "name": f"Signer {n}",
+        "email": f"signer{n}@example.org",
+        "consent_version": settings.PRIVACY_NOTICE_VERSION,
+        "status": Signature.Status.CONFIRMED,
+    }
+    fields.update(overrides)
+    if fields["status"] == Signature.Status.CONFIRMED:
+        fields.setdefault("confirmed_at", timezone.now())
+    fields.setdefault("email_normalized", email_normalize(email=fields["email"]))
+    return Signature.objects.create(**fields)
+
+
+def sign_data(**overrides: Any) -> dict[str, Any]:
+    """A valid POST body for the sign form."""
+    data = {"name": "Ada Example", "email": "ada@example.org", "consent": "on", "show_name": "on"}
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
