@@ -12,6 +12,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", include("letters.urls")),
     path("", include("signatories.urls")),
+    path("", include("embeds.urls")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("healthz", healthz),
     path("admin/", admin.site.urls),

@@ -43,7 +43,15 @@ def letter_publish(*, letter: Letter) -> Letter:
     letter.status = Letter.Status.PUBLISHED
     letter.published_at = letter.published_at or timezone.now()
     letter.save(update_fields=["status", "published_at", "updated_at"])
+    transaction.on_commit(lambda: _share_card_refresh(letter_id=letter.pk), robust=True)
     return letter
+
+
+def _share_card_refresh(*, letter_id: int) -> None:
+    from embeds.services import share_card_maybe_refresh
+    from signatories.counters import counts_get
+
+    share_card_maybe_refresh(letter_id=letter_id, count=counts_get(letter_id=letter_id).all)
 
 
 @transaction.atomic

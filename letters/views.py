@@ -2,6 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from embeds.snippets import page_context as embed_page_context
 from letters import selectors, services
 from letters.models import Letter
 from signatories import counters
@@ -26,6 +27,7 @@ def letter_page_context(*, letter: Letter, form: SignForm | None = None) -> dict
         "progress": min(100, round(100 * counts.all / letter.goal)) if letter.goal else None,
         "latest": signatory_latest(letter=letter),
         "form": form if form is not None else SignForm(letter=letter),
+        "embed": embed_page_context(letter=letter, count=counts.all),
     }
 
 

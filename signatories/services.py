@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from embeds.services import share_card_maybe_refresh
 from letters.models import Letter
 from signatories import counters, emails
 from signatories.models import OutboxMessage, Signature
@@ -165,6 +166,12 @@ def signature_confirm(*, token: str) -> tuple[ConfirmResult, Signature | None]:
             letter_id = signature.letter_id
             transaction.on_commit(
                 lambda: counters.counts_add(letter_id=letter_id, all=1, hidden=hidden)
+            )
+            transaction.on_commit(
+                lambda: share_card_maybe_refresh(
+                    letter_id=letter_id, count=counters.counts_get(letter_id=letter_id).all
+                ),
+                robust=True,
             )
     signature.refresh_from_db(fields=["status", "confirmed_at"])
     return (ConfirmResult.CONFIRMED if moved else ConfirmResult.ALREADY), signature

@@ -51,3 +51,16 @@ def sign_data(**overrides: Any) -> dict[str, Any]:
     data = {"name": "Ada Example", "email": "ada@example.org", "consent": "on", "show_name": "on"}
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def make_pending_signature(*, letter: Letter, token: str, **overrides: Any) -> Signature:
+    """A signature waiting for confirmation whose emailed token is ``token``."""
+    from signatories.services import token_hash
+
+    return make_signature(
+        letter=letter,
+        status=Signature.Status.PENDING,
+        token_hash=token_hash(token=token),
+        token_issued_at=timezone.now(),
+        **overrides,
+    )

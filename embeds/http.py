@@ -1,0 +1,81 @@
+"""Caching headers for the public reads that other sites and CDNs fetch.
+
+Every public read is answered the same way for everybody: no cookie is read or set, no
+session is touched, so a browser or CDN cache may keep it. The ETag is computed from
+small facts (the counter and the letter's ``updated_at``) before any body is built, so a
+revalidation costs one indexed query and one Redis read and returns a 304.
+"""
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.http import parse_etags
+
+MAX_AGE = 15
+STALE_WHILE_REVALIDATE = 60
+STALE_IF_ERROR = 24 * 3600
+# Bump when the shape of any public response changes, so cached ETags stop matching.
+FORMAT_VERSION = "1"
+
+View = Callable[..., HttpResponse]
+
+
+def cache_control(*, max_age: int = MAX_AGE) -> str:
+    return (
+        f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, "
+        f"stale-if-error={STALE_IF_ERROR}"
+    )
+
+
+def etag_for(*parts: object) -> str:
+    """A strong ETag from the facts that decide a response's body."""
+    raw = "\x1f".join(str(part) for part in (FORMAT_VERSION, *parts))
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def respond(request: HttpRequest, *, etag: str, build: Callable[[], HttpResponse]) -> HttpResponse:
+    """A 304 when the client already holds ``etag``; otherwise the built response."""
+    held = parse_etags(request.headers.get("If-None-Match", ""))
+    if etag in held or "*" in held:
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = build()
+    response["ETag"] = etag
+    return response
+
+
+def _preflight() -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "If-None-Match"
+    response["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def public_read(*, max_age: int = MAX_AGE, cors: bool = True) -> Callable[[View], View]:
+    """Mark a GET view as a public read: CORS for anyone (never with credentials) and
+    Cache-Control that lets browsers and CDNs keep it and serve it stale while it is
+    refreshed or while we are down. Other methods than GET, HEAD and OPTIONS get a 405.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if request.method == "OPTIONS":
+                response = _preflight()
+            elif request.method in {"GET", "HEAD"}:
+                response = view(request, *args, **kwargs)
+            else:
+                response = HttpResponse(status=405)
+                response["Allow"] = "GET, HEAD, OPTIONS"
+            if cors:
+                response["Access-Control-Allow-Origin"] = "*"
+                response["Access-Control-Expose-Headers"] = "ETag"
+            response.setdefault("Cache-Control", cache_control(max_age=max_age))
+            return response
+
+        return wrapped
+
+    return decorator

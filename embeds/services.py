@@ -1,0 +1,112 @@
+"""Share cards: a 1200x630 PNG per letter with its title and count milestone.
+
+A card only changes when the count passes a milestone (10, 50, 100, 500, 1,000 ...) or
+the title changes, so its URL carries that version and can be cached for a year. Cards
+are drawn by a Celery task on publish and at milestones and kept in default storage.
+"""
+
+import hashlib
+import io
+import logging
+import textwrap
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext, override
+from PIL import Image, ImageDraw, ImageFont
+
+from letters.models import Letter
+
+log = logging.getLogger(__name__)
+
+SIZE = (1200, 630)
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+_PAPER, _INK, _MUTED, _ACCENT = "#fbfaf7", "#1d1d1b", "#5f5f59", "#8a1c1c"
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def share_card_milestone(count: int) -> int:
+    """The largest of 10, 50, 100, 500, 1000, 5000 ... that ``count`` has reached, or 0."""
+    reached, step = 0, 10
+    while True:
+        for value in (step, 5 * step):
+            if value > count:
+                return reached
+            reached = value
+        step *= 10
+
+
+def share_card_version(*, letter: Letter, count: int) -> str:
+    title = hashlib.sha256(letter.title.encode()).hexdigest()[:8]
+    return f"{share_card_milestone(count)}-{title}"
+
+
+def _name(*, letter: Letter, version: str) -> str:
+    return f"share-cards/{letter.pk}/{version}.png"
+
+
+def _font(size: int, *, bold: bool = False) -> Font:
+    path = FONT_DIR / ("DejaVuSerif-Bold.ttf" if bold else "DejaVuSans.ttf")
+    if path.exists():
+        return ImageFont.truetype(str(path), size)
+    return ImageFont.load_default(size=size)
+
+
+def _count_line(milestone: int) -> str:
+    if milestone == 0:
+        return gettext("Add your name: every signature is confirmed by email.")
+    return gettext("More than %(count)s confirmed signatures") % {"count": f"{milestone:,}"}
+
+
+def share_card_render(*, letter: Letter, count: int) -> bytes:
+    """Draw the card; it shows the milestone reached, so it stays true until the next."""
+    image = Image.new("RGB", SIZE, _PAPER)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, SIZE[0], 16), fill=_ACCENT)
+    draw.text((80, 70), settings.SITE_NAME, font=_font(34), fill=_MUTED)
+    size = 68 if len(letter.title) < 60 else 54
+    lines = textwrap.wrap(letter.title, width=int(1900 / size))[:4]
+    draw.multiline_text(
+        (80, 140), "\n".join(lines), font=_font(size, bold=True), fill=_INK, spacing=14
+    )
+    with override(letter.language):
+        line = _count_line(share_card_milestone(count))
+    draw.text((80, 500), line, font=_font(40), fill=_ACCENT)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def share_card_get(*, letter: Letter, count: int) -> tuple[str, bytes]:
+    """The stored card for this count; drawn and stored first if it is missing."""
+    version = share_card_version(letter=letter, count=count)
+    name = _name(letter=letter, version=version)
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as stored:
+            return version, stored.read()
+    data = share_card_render(letter=letter, count=count)
+    saved = default_storage.save(name, ContentFile(data))
+    if saved != name:
+        # Someone stored the same card meanwhile; keep theirs, drop our copy.
+        default_storage.delete(saved)
+    return version, data
+
+
+def share_card_maybe_refresh(*, letter_id: int, count: int) -> None:
+    """Queue a new card when ``count`` has reached a milestone not drawn yet.
+
+    Called after a confirmation commits and when a letter is published. Costs one cache
+    operation; never raises, because the card is also drawn on demand when missing.
+    """
+    from embeds.tasks import share_card_generate
+
+    milestone = share_card_milestone(count)
+    try:
+        if cache.add(f"share-card-queued:{letter_id}:{milestone}", 1, timeout=3600):
+            share_card_generate.delay(letter_id=letter_id)
+    except Exception:  # a broker or cache failure must not undo a signature
+        log.warning("Could not queue the share card of letter %s", letter_id)

@@ -1,0 +1,16 @@
+from celery import shared_task
+
+from embeds import services
+from letters.models import Letter
+from signatories import counters
+
+
+@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def share_card_generate(*, letter_id: int) -> str | None:
+    """Draw and store the share card for the letter's current count; safe to run twice."""
+    letter = Letter.objects.exclude(status=Letter.Status.DRAFT).filter(pk=letter_id).first()
+    if letter is None:
+        return None
+    count = counters.counts_get(letter_id=letter.pk).all
+    version, _ = services.share_card_get(letter=letter, count=count)
+    return version

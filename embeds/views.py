@@ -1,0 +1,216 @@
+"""Public embeds: the framable widget, its loader script, badges, oEmbed and share cards.
+
+These views never read or set a cookie or touch the session, so that a CDN may cache
+them; only the widget may be framed, and only it relaxes the site's CSP.
+"""
+
+import base64
+import hashlib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
+from django.utils.csp import CSP
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csp import csp_override
+
+from embeds import badge, services, snippets
+from embeds.http import etag_for, public_read, respond
+from letters import selectors
+from letters.api import json_error, letter_etag_parts
+from letters.models import Letter
+from signatories import counters
+
+WIDGET_CSS = (Path(settings.BASE_DIR) / "static" / "embed" / "widget.css").read_text().strip()
+_CSS_HASH = base64.b64encode(hashlib.sha256(WIDGET_CSS.encode()).digest()).decode()
+WIDGET_CSP = {
+    "default-src": [CSP.NONE],
+    "script-src": [CSP.SELF],
+    "style-src": [f"'sha256-{_CSS_HASH}'"],
+    "connect-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.NONE],
+    "frame-ancestors": ["*"],
+}
+YEAR = 365 * 24 * 3600
+
+
+def _public_letter(slug: str) -> Letter | None:
+    try:
+        return selectors.letter_get_public(slug=slug)
+    except Http404:
+        return None
+
+
+def _not_found() -> HttpResponse:
+    return HttpResponseNotFound(gettext("No published letter here."), content_type="text/plain")
+
+
+@xframe_options_exempt
+@csp_override(WIDGET_CSP)
+@public_read()
+def widget(request: HttpRequest, slug: str) -> HttpResponse:
+    """The live counter, made to be framed by any site."""
+    letter = _public_letter(slug)
+    if letter is None:
+        return _not_found()
+    options = snippets.WidgetOptions.from_query(request.GET, letter=letter)
+    counts = counters.counts_get(letter_id=letter.pk)
+    script = static("embed/widget.js")
+    etag = etag_for("widget", *letter_etag_parts(letter=letter, counts=counts), options.key, script)
+
+    def build() -> HttpResponse:
+        with translation.override(options.lang):
+            body = render_to_string("embed/widget.html", _widget_context(letter, counts, options))
+        response = HttpResponse(body)
+        response["Content-Language"] = options.lang
+        return response
+
+    return respond(request, etag=etag, build=build)
+
+
+def _widget_context(
+    letter: Letter, counts: counters.Counts, options: snippets.WidgetOptions
+) -> dict[str, object]:
+    goal = letter.goal if options.goal else None
+    return {
+        "letter": letter,
+        "options": options,
+        "count": counts.all,
+        "count_display": number_format(counts.all, force_grouping=True),
+        "word": ngettext("signature", "signatures", counts.all),
+        "word_one": ngettext("signature", "signatures", 1),
+        "word_other": ngettext("signature", "signatures", 2),
+        "goal": goal,
+        "goal_display": number_format(goal, force_grouping=True) if goal else "",
+        "css": WIDGET_CSS,
+        "api_url": reverse("letters:api-detail", kwargs={"slug": letter.slug}),
+        "letter_url": snippets.absolute(letter.get_absolute_url()),
+    }
+
+
+@public_read(max_age=3600)
+def loader(request: HttpRequest) -> HttpResponse:
+    """embed.js: turns each <script data-letter="slug"> into a live, self-sizing iframe."""
+    body = render_to_string(
+        "embed/embed.js",
+        {"widget_base": snippets.absolute("/embed/letters/"), "site_url": settings.SITE_URL},
+    )
+    return respond(
+        request,
+        etag=etag_for("loader", hashlib.sha256(body.encode()).hexdigest()),
+        build=lambda: HttpResponse(body, content_type="text/javascript; charset=utf-8"),
+    )
+
+
+@public_read()
+def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _public_letter(slug)
+    if letter is None:
+        return _not_found()
+    counts = counters.counts_get(letter_id=letter.pk)
+    etag = etag_for("badge", *letter_etag_parts(letter=letter, counts=counts))
+
+    def build() -> HttpResponse:
+        with translation.override(letter.language):
+            svg = badge.badge_svg(letter=letter, count=counts.all)
+        return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+
+    return respond(request, etag=etag, build=build)
+
+
+@public_read()
+def shields(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _public_letter(slug)
+    if letter is None:
+        return json_error(404, f"No published letter has the slug {slug!r}.")
+    counts = counters.counts_get(letter_id=letter.pk)
+    etag = etag_for("shields", *letter_etag_parts(letter=letter, counts=counts))
+
+    def build() -> HttpResponse:
+        with translation.override(letter.language):
+            return JsonResponse(badge.shields_payload(count=counts.all))
+
+    return respond(request, etag=etag, build=build)
+
+
+def _positive(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else None
+
+
+def letter_for_url(url: str) -> Letter | None:
+    """The published letter a URL of this site points to, or None for anything else."""
+    parts, site = urlsplit(url), urlsplit(settings.SITE_URL)
+    if parts.scheme not in {"http", "https"} or parts.netloc.lower() != site.netloc.lower():
+        return None
+    try:
+        match = resolve(parts.path or "/")
+    except Resolver404:
+        return None
+    if match.view_name not in {"letters:detail", "embeds:widget"}:
+        return None
+    return _public_letter(match.kwargs["slug"])
+
+
+@public_read(max_age=300)
+def oembed(request: HttpRequest) -> HttpResponse:
+    """oEmbed (https://oembed.com) for letter pages: a rich type with one iframe."""
+    if request.GET.get("format", "json") != "json":
+        return json_error(501, gettext("Only format=json is supported."))
+    letter = letter_for_url(request.GET.get("url", ""))
+    if letter is None:
+        return json_error(404, gettext("No published letter of this site has that URL."))
+    maxwidth = _positive(request.GET.get("maxwidth"))
+    maxheight = _positive(request.GET.get("maxheight"))
+    counts = counters.counts_get(letter_id=letter.pk)
+    thumbnail = snippets.share_card_url(letter=letter, count=counts.all)
+    etag = etag_for(
+        "oembed", letter.pk, letter.updated_at.isoformat(), thumbnail, maxwidth, maxheight
+    )
+
+    def build() -> HttpResponse:
+        return JsonResponse(
+            snippets.oembed_payload(
+                letter=letter, maxwidth=maxwidth, maxheight=maxheight, thumbnail=thumbnail
+            )
+        )
+
+    return respond(request, etag=etag, build=build)
+
+
+@public_read()
+def share_card(request: HttpRequest, slug: str) -> HttpResponse:
+    """The PNG share card. A URL with the current version is cached for a year; any
+    other version redirects (briefly cached) to the current one."""
+    letter = _public_letter(slug)
+    if letter is None:
+        return _not_found()
+    count = counters.counts_get(letter_id=letter.pk).all
+    version = services.share_card_version(letter=letter, count=count)
+    if request.GET.get("v") != version:
+        return HttpResponseRedirect(snippets.share_card_url(letter=letter, count=count))
+
+    def build() -> HttpResponse:
+        _, data = services.share_card_get(letter=letter, count=count)
+        response = HttpResponse(data, content_type="image/png")
+        response["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+        return response
+
+    response = respond(request, etag=etag_for("card", letter.pk, version), build=build)
+    response["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    return response

@@ -1,0 +1,78 @@
+/* Undersigned live counter: keeps the count fresh and the frame sized to its content. */
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-widget]");
+  if (!root) return;
+  var api = root.getAttribute("data-api");
+  var countEl = root.querySelector("[data-count]");
+  var wordEl = root.querySelector("[data-word]");
+  var bar = root.querySelector("progress");
+  var lang = document.documentElement.lang;
+  var numbers = window.Intl ? new Intl.NumberFormat(lang) : null;
+  var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang) : null;
+  var found = /secret=([A-Za-z0-9]{1,32})/.exec(location.hash);
+  var secret = found ? found[1] : "";
+  var current = parseInt(countEl.getAttribute("data-count"), 10);
+  var every = 20000;
+  var timer = null;
+
+  /* The message format WordPress's wp-embed.js understands: {message, value, secret}. */
+  function post(message, value) {
+    if (window.parent !== window) {
+      window.parent.postMessage({ message: message, value: value, secret: secret }, "*");
+    }
+  }
+
+  function resize() {
+    post("height", Math.ceil(document.body.getBoundingClientRect().height));
+  }
+
+  function show(n) {
+    if (typeof n !== "number" || n === current) return;
+    current = n;
+    countEl.textContent = numbers ? numbers.format(n) : String(n);
+    countEl.setAttribute("data-count", n);
+    var form = plurals && plurals.select(n) === "one" ? "one" : "other";
+    wordEl.textContent = wordEl.getAttribute("data-" + form);
+    if (bar) bar.value = Math.min(n, bar.max);
+  }
+
+  function schedule() {
+    if (timer === null && document.visibilityState !== "hidden") timer = setTimeout(poll, every);
+  }
+
+  function poll() {
+    timer = null;
+    if (document.visibilityState === "hidden" || !window.fetch) return;
+    fetch(api, { cache: "no-cache", credentials: "omit" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data) show(data.signature_count); })
+      .catch(function () {})
+      .then(schedule);
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      clearTimeout(timer);
+      timer = null;
+    } else {
+      poll();
+    }
+  });
+
+  /* A WordPress host sandboxes the frame without popups: ask it to open the letter. */
+  if (secret && self.origin === "null") {
+    root.addEventListener("click", function (e) {
+      var link = e.target.closest ? e.target.closest("a[href]") : null;
+      if (link && !(e.altKey || e.ctrlKey || e.metaKey || e.shiftKey)) {
+        e.preventDefault();
+        post("link", link.href);
+      }
+    });
+  }
+
+  if (window.ResizeObserver) new ResizeObserver(resize).observe(document.body);
+  window.addEventListener("load", resize);
+  resize();
+  schedule();
+})();

@@ -1,0 +1,18 @@
+import pytest
+import redis
+from django.conf import settings
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path) -> None:
+    """Share cards are written to default storage; each test gets its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def broker() -> redis.Redis:
+    """The real Redis broker, emptied, to see which tasks were queued."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
