@@ -1,7 +1,7 @@
 """The SVG badge and its Shields.io twin: a label and the live count."""
 
 from django.utils.html import escape
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from letters.models import Letter
 
@@ -34,7 +34,8 @@ def badge_svg(*, letter: Letter, count: int) -> str:
     label = gettext("signatures")
     message = count_text(count)
     left, right = _width(label), _width(message)
-    title = escape(f"{letter.title}: {message} {label}")
+    words = ngettext("%(count)s signature", "%(count)s signatures", count) % {"count": message}
+    title = escape(f"{letter.title}: {words}")
     aria = escape(f"{label}: {message}")
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + right}" height="20" '

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 
 MAX_AGE = 15
-STALE_WHILE_REVALIDATE = 60
+STALE_WHILE_REVALIDATE = 30
 STALE_IF_ERROR = 24 * 3600
 # Bump when the shape of any public response changes, so cached ETags stop matching.
 FORMAT_VERSION = "1"

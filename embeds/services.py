@@ -59,7 +59,7 @@ def _font(size: int, *, bold: bool = False) -> Font:
 def _count_line(milestone: int) -> str:
     if milestone == 0:
         return gettext("Add your name: every signature is confirmed by email.")
-    return gettext("More than %(count)s confirmed signatures") % {"count": f"{milestone:,}"}
+    return gettext("At least %(count)s confirmed signatures") % {"count": f"{milestone:,}"}
 
 
 def share_card_render(*, letter: Letter, count: int) -> bytes:
@@ -69,7 +69,9 @@ def share_card_render(*, letter: Letter, count: int) -> bytes:
     draw.rectangle((0, 0, SIZE[0], 16), fill=_ACCENT)
     draw.text((80, 70), settings.SITE_NAME, font=_font(34), fill=_MUTED)
     size = 68 if len(letter.title) < 60 else 54
-    lines = textwrap.wrap(letter.title, width=int(1900 / size))[:4]
+    lines = textwrap.wrap(letter.title, width=int(1900 / size))
+    if len(lines) > 4:
+        lines = [*lines[:3], lines[3].rstrip(".,;: ") + " …"]
     draw.multiline_text(
         (80, 140), "\n".join(lines), font=_font(size, bold=True), fill=_INK, spacing=14
     )

@@ -13,7 +13,7 @@ _CACHE_HEADERS = {
         "schema": {"type": "string"},
     },
     "Cache-Control": {
-        "description": "public, max-age=15, stale-while-revalidate=60, stale-if-error=86400",
+        "description": "public, max-age=15, stale-while-revalidate=30, stale-if-error=86400",
         "schema": {"type": "string"},
     },
     "Access-Control-Allow-Origin": {"schema": {"type": "string", "const": "*"}},

@@ -1,0 +1,126 @@
+import io
+import json
+
+import pytest
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from PIL import Image
+
+from embeds import services, tasks
+from letters import services as letter_services
+from letters.models import Letter
+from signatories import counters
+from signatories import services as signature_services
+from tests.factories import make_letter, make_pending_signature, make_signature
+
+pytestmark = pytest.mark.django_db
+
+
+def queued(broker) -> list[str]:
+    """Names of the tasks waiting in the real Redis broker's default queue."""
+    return [json.loads(raw)["headers"]["task"] for raw in broker.lrange("default", 0, -1)]
+
+
+@pytest.mark.parametrize(
+    ("count", "milestone"),
+    [(0, 0), (9, 0), (10, 10), (49, 10), (50, 50), (99, 50), (100, 100), (4999, 1000),
+     (5000, 5000), (1_234_567, 1_000_000)],
+)  # fmt: skip
+def test_milestones_are_ten_fifty_hundred_and_so_on(count, milestone):
+    assert services.share_card_milestone(count) == milestone
+
+
+def test_the_card_is_a_1200_by_630_png(settings):
+    letter = make_letter(title="A very long title " * 8)
+    image = Image.open(io.BytesIO(services.share_card_render(letter=letter, count=1234)))
+    assert image.format == "PNG"
+    assert image.size == (1200, 630)
+
+
+def test_the_card_is_drawn_with_pillows_own_font_when_dejavu_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setattr(services, "FONT_DIR", tmp_path / "no-fonts-here")
+    letter = make_letter()
+    image = Image.open(io.BytesIO(services.share_card_render(letter=letter, count=10)))
+    assert image.size == (1200, 630)
+
+
+def test_the_page_links_a_versioned_card_that_is_cached_for_a_year(client):
+    letter = make_letter()
+    page = client.get(letter.get_absolute_url()).content.decode()
+    version = services.share_card_version(letter=letter, count=0)
+    url = f"http://testserver/letters/{letter.slug}/share.png?v={version}"
+    assert f'<meta property="og:image" content="{url}">' in page
+    assert f'<meta name="twitter:image" content="{url}">' in page
+    response = client.get(url.removeprefix("http://testserver"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert Image.open(io.BytesIO(response.content)).size == (1200, 630)
+    assert default_storage.exists(f"share-cards/{letter.pk}/{version}.png")
+    again = client.get(
+        url.removeprefix("http://testserver"), headers={"If-None-Match": response["ETag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_an_old_version_redirects_to_the_current_card(client):
+    letter = make_letter()
+    for _ in range(10):
+        make_signature(letter=letter)
+    response = client.get(reverse("embeds:share-card", args=[letter.slug]) + "?v=0-old")
+    assert response.status_code == 302
+    assert response["Location"].endswith(
+        f"?v={services.share_card_version(letter=letter, count=10)}"
+    )
+    assert "immutable" not in response["Cache-Control"]
+
+
+def test_a_draft_has_no_card(client):
+    draft = make_letter(status=Letter.Status.DRAFT)
+    version = services.share_card_version(letter=draft, count=0)
+    response = client.get(reverse("embeds:share-card", args=[draft.slug]) + f"?v={version}")
+    assert response.status_code == 404
+    assert tasks.share_card_generate(letter_id=draft.pk) is None
+
+
+def test_the_task_stores_the_card_for_the_current_count_and_can_run_twice():
+    letter = make_letter()
+    for _ in range(50):
+        make_signature(letter=letter)
+    version = tasks.share_card_generate(letter_id=letter.pk)
+    assert version == services.share_card_version(letter=letter, count=50)
+    assert version.startswith("50-")
+    assert tasks.share_card_generate(letter_id=letter.pk) == version
+    assert default_storage.listdir(f"share-cards/{letter.pk}")[1] == [f"{version}.png"]
+
+
+def test_reaching_a_milestone_queues_one_card_on_the_real_broker(broker):
+    letter = make_letter()
+    services.share_card_maybe_refresh(letter_id=letter.pk, count=10)
+    services.share_card_maybe_refresh(letter_id=letter.pk, count=11)
+    assert queued(broker) == ["embeds.tasks.share_card_generate"]
+    services.share_card_maybe_refresh(letter_id=letter.pk, count=50)
+    assert len(queued(broker)) == 2
+
+
+def test_a_confirmation_that_reaches_a_milestone_queues_a_card(
+    broker, django_capture_on_commit_callbacks
+):
+    letter = make_letter()
+    for _ in range(9):
+        make_signature(letter=letter)
+    counters.counts_get(letter_id=letter.pk)
+    make_pending_signature(letter=letter, token="m" * 20)
+    services.share_card_maybe_refresh(letter_id=letter.pk, count=9)
+    broker.flushdb()
+    with django_capture_on_commit_callbacks(execute=True):
+        signature_services.signature_confirm(token="m" * 20)
+    assert counters.counts_get(letter_id=letter.pk).all == 10
+    assert queued(broker) == ["embeds.tasks.share_card_generate"]
+
+
+def test_publishing_queues_the_first_card(broker, django_capture_on_commit_callbacks):
+    letter = make_letter(status=Letter.Status.DRAFT)
+    with django_capture_on_commit_callbacks(execute=True):
+        letter_services.letter_publish(letter=letter)
+    assert queued(broker) == ["embeds.tasks.share_card_generate"]
