@@ -37,7 +37,7 @@ from signatories import counters
 
 WIDGET_CSS = (Path(settings.BASE_DIR) / "static" / "embed" / "widget.css").read_text().strip()
 _CSS_HASH = base64.b64encode(hashlib.sha256(WIDGET_CSS.encode()).digest()).decode()
-WIDGET_CSP = {
+WIDGET_CSP: dict[str, list[str]] = {
     "default-src": [CSP.NONE],
     "script-src": [CSP.SELF],
     "style-src": [f"'sha256-{_CSS_HASH}'"],

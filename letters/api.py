@@ -146,7 +146,7 @@ def signatory_json(signature: Signature) -> dict[str, object]:
         "name": signature.name,
         "role": signature.role,
         "organization": signature.organization,
-        "country": str(signature.country.code or ""),
+        "country": str(signature.country),
         "city": signature.city,
         "comment": signature.comment,
         "confirmed_at": signature.confirmed_at.isoformat(),

@@ -1,5 +1,6 @@
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -153,7 +154,7 @@ def test_a_confirmation_changes_the_count_an_open_widget_fetches(
 
 
 def test_the_widget_polls_often_enough_and_pauses_while_hidden():
-    source = open(finders.find("embed/widget.js")).read()
+    source = Path(finders.find("embed/widget.js")).read_text()
     assert "visibilityState" in source
     every = int(re.search(r"var every = (\d+);", source).group(1))
     assert 15000 <= every <= 60000
@@ -163,7 +164,7 @@ def test_the_widget_polls_often_enough_and_pauses_while_hidden():
 def test_the_widget_is_small(client):
     letter = make_letter(goal=1000, title="T" * 200)
     html = client.get(widget(letter)).content
-    script = open(finders.find("embed/widget.js"), "rb").read()
+    script = Path(finders.find("embed/widget.js")).read_bytes()
     assert len(html) + len(script) < 15_000
 
 
