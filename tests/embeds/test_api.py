@@ -117,6 +117,8 @@ def test_letters_are_paged_with_an_opaque_cursor(client):
 def test_signatories_are_public_ones_only_newest_first_and_never_with_an_email(client):
     letter = make_letter()
     named = [make_signature(letter=letter, email=f"named{n}@example.org") for n in range(3)]
+    named[0].country = "FR"
+    named[0].save(update_fields=["country"])
     make_signature(letter=letter, show_name=False, email="hidden@example.org")
     make_signature(letter=letter, status="pending", email="pending@example.org")
     response = client.get(api("api-signatories", letter.slug))
@@ -124,6 +126,8 @@ def test_signatories_are_public_ones_only_newest_first_and_never_with_an_email(c
     assert [row["name"] for row in body["results"]] == [s.name for s in reversed(named)]
     assert "@" not in response.content.decode()
     assert "email" not in body["results"][0]
+    assert body["results"][-1]["country"] == "FR"
+    assert body["results"][0]["country"] == ""
     assert body["signature_count"] == 4
     assert body["named_count"] == 3
 

@@ -1,0 +1,108 @@
+"""The embed in a real browser, on a page of another site: resize and live count."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+from playwright.sync_api import Page, expect, sync_playwright
+
+from signatories import services
+from tests.factories import make_letter, make_pending_signature, make_signature
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
+]
+
+
+@contextmanager
+def chromium_page() -> Iterator[Page]:
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield browser.new_page()
+        finally:
+            # Code run under Playwright has its own database connection; close it, or
+            # the test database cannot be dropped at the end of the run.
+            connections.close_all()
+            browser.close()
+
+
+def open_article(page, live_server, settings, html: str) -> None:
+    """A newspaper article on another origin (127.0.0.1 instead of localhost), with our
+    snippet pasted in. It is served by the live server because browsers do not let a
+    public page load from loopback."""
+    settings.ROOT_URLCONF = "tests.e2e.urls"
+    article = live_server.url.replace("localhost", "127.0.0.1") + "/test-article/"
+    assert article.startswith("http://127.0.0.1:")
+    page.goto(f"{article}?{urlencode({'html': html})}")
+
+
+def test_the_script_embed_resizes_itself_and_shows_a_new_confirmation(live_server, settings):
+    settings.SITE_URL = live_server.url
+    letter = make_letter(goal=100)
+    make_signature(letter=letter)
+    make_pending_signature(letter=letter, token="e" * 20)
+    snippet = (
+        f'<script src="{live_server.url}/embed.js" data-letter="{letter.slug}" async></script>'
+    )
+    with chromium_page() as page:
+        open_article(
+            page,
+            live_server,
+            settings,
+            f"<!doctype html><title>News</title><p>Our article.</p>{snippet}"
+            "<script>window.seen = [];"
+            "addEventListener('message', function (e) { seen.push(e.data); });</script>",
+        )
+        frame_element = page.wait_for_selector("iframe[data-secret]")
+        assert frame_element.get_attribute("title") == "Live signature count"
+
+        # The widget reports its height in WordPress's format; the loader applies it.
+        heights = "seen.filter(function (m) { return m.message === 'height'; })"
+        page.wait_for_function(f"{heights}.length > 0")
+        message = page.evaluate(f"{heights}[0]")
+        assert message["secret"] == frame_element.get_attribute("data-secret")
+        page.wait_for_function(
+            "document.querySelector('iframe[data-secret]').height === "
+            f"String({heights}.pop().value)"
+        )
+        assert 60 <= int(frame_element.get_attribute("height")) < 400
+
+        frame = frame_element.content_frame()
+        assert frame.inner_text("[data-count]") == "1"
+        services.signature_confirm(token="e" * 20)
+        # Polling runs every 20 s; becoming visible again polls at once, as for a reader.
+        frame.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        # The widget's strict CSP forbids eval: wait with locators, not wait_for_function.
+        expect(frame.locator("[data-count]")).to_have_text("2")
+        expect(frame.locator("[aria-live=polite]")).to_have_text("2 signatures")
+        assert frame.get_attribute("progress", "value") == "2"
+
+
+def test_the_letter_page_cannot_be_framed_by_another_site(live_server, settings):
+    settings.SITE_URL = live_server.url
+    letter = make_letter()
+    widget = live_server.url + reverse("embeds:widget", args=[letter.slug])
+    with chromium_page() as page:
+        open_article(
+            page,
+            live_server,
+            settings,
+            f'<iframe id="letter" src="{live_server.url}{letter.get_absolute_url()}"></iframe>'
+            f'<iframe id="widget" src="{widget}"></iframe>',
+        )
+        widget_frame = page.wait_for_selector("#widget").content_frame()
+        widget_frame.wait_for_selector("[data-count]")
+        letter_frame = page.query_selector("#letter").content_frame()
+        assert letter_frame.query_selector("article.letter") is None
