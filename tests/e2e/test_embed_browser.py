@@ -106,3 +106,54 @@ def test_the_letter_page_cannot_be_framed_by_another_site(live_server, settings)
         widget_frame.wait_for_selector("[data-count]")
         letter_frame = page.query_selector("#letter").content_frame()
         assert letter_frame.query_selector("article.letter") is None
+
+
+# What WordPress does with an oEmbed iframe from a provider it does not trust: a sandbox
+# without popups, a secret in the URL and in data-secret, and a listener that applies
+# {message: "height"} and follows {message: "link"} from the frame with that secret.
+WORDPRESS_LIKE_HOST = """<!doctype html>
+<iframe class="wp-embedded-content" sandbox="allow-scripts" security="restricted"
+  src="%(src)s#?secret=%(secret)s" data-secret="%(secret)s" width="400" height="230"
+  title="Live signature count"></iframe>
+<script>
+window.seen = [];
+addEventListener("message", function (e) {
+  var frame = document.querySelector("iframe");
+  if (e.source !== frame.contentWindow || e.data.secret !== frame.dataset.secret) return;
+  seen.push(e.data);
+  if (e.data.message === "height") {
+    frame.height = Math.max(200, Math.min(1000, parseInt(e.data.value, 10)));
+  }
+  if (e.data.message === "link") window.linked = e.data.value;
+});
+</script>"""
+
+
+def test_a_wordpress_sandboxed_frame_resizes_stays_live_and_asks_to_open_the_letter(
+    live_server, settings
+):
+    settings.SITE_URL = live_server.url
+    letter = make_letter(goal=100)
+    make_pending_signature(letter=letter, token="w" * 20)
+    widget = live_server.url + reverse("embeds:widget", args=[letter.slug])
+    with chromium_page() as page:
+        popups: list[object] = []
+        page.on("popup", lambda popup: popups.append(popup))
+        open_article(
+            page,
+            live_server,
+            settings,
+            WORDPRESS_LIKE_HOST % {"src": widget, "secret": "abc123XYZ0"},
+        )
+        page.wait_for_function("seen.some(function (m) { return m.message === 'height'; })")
+        frame = page.query_selector("iframe").content_frame()
+        assert frame.inner_text("[data-count]") == "0"
+
+        services.signature_confirm(token="w" * 20)
+        frame.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        expect(frame.locator("[data-count]")).to_have_text("1")
+
+        frame.click("a.b")
+        page.wait_for_function("window.linked !== undefined")
+        assert page.evaluate("window.linked") == f"{live_server.url}{letter.get_absolute_url()}"
+        assert popups == []
