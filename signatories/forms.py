@@ -35,12 +35,20 @@ def _multi_line(value: str) -> None:
     reject_control_characters(value, allow_newlines=True)
 
 
+class NormalizedEmailField(forms.EmailField):
+    """Applies Unicode NFKC first, so that full-width or composed look-alikes validate and
+    match their plain form."""
+
+    def to_python(self, value: object) -> str:
+        return unicodedata.normalize("NFKC", super().to_python(value))
+
+
 class SignForm(forms.Form):
     name = forms.CharField(
         label=_("Full name"), max_length=200, validators=[_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )  # fmt: skip
-    email = forms.EmailField(
+    email = NormalizedEmailField(
         label=_("Email"),
         max_length=254,
         help_text=_("We send you a link to confirm. It is never shown publicly."),
@@ -116,4 +124,4 @@ class SignForm(forms.Form):
 
 
 class ResendForm(forms.Form):
-    email = forms.EmailField(label=_("Email"), max_length=254)
+    email = NormalizedEmailField(label=_("Email"), max_length=254)

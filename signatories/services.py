@@ -214,17 +214,23 @@ def outbox_drain(*, limit: int = OUTBOX_BATCH) -> tuple[int, int]:
 
 
 def _send_all(messages: Iterable[OutboxMessage]) -> tuple[int, int]:
-    sent = failed = 0
-    with emails.connection() as connection:
+    messages = list(messages)
+    sent = 0
+    try:
+        with emails.connection() as connection:
+            for message in messages:
+                try:
+                    _send_one(message=message, connection=connection)
+                except (SMTPException, OSError) as error:
+                    _outbox_failed(message=message, error=error)
+                else:
+                    sent += 1
+    except (SMTPException, OSError) as error:
+        # The server could not be reached at all: every message still claimed backs off.
         for message in messages:
-            try:
-                _send_one(message=message, connection=connection)
-            except (SMTPException, OSError) as error:
-                failed += 1
+            if not OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=False).exists():
                 _outbox_failed(message=message, error=error)
-            else:
-                sent += 1
-    return sent, failed
+    return sent, len(messages) - sent
 
 
 def _send_one(*, message: OutboxMessage, connection: BaseEmailBackend) -> None:
