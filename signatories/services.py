@@ -120,7 +120,7 @@ def outbox_kick() -> None:
         if settings.CELERY_TASK_ALWAYS_EAGER or cache.add("outbox-kick", 1, timeout=1):
             outbox_drain.delay()
     except Exception:  # noqa: BLE001 - any broker or cache failure; the sweep catches up
-        log.warning("Could not announce new outbox messages; the sweep will send them")
+        log.warning("Could not announce new outbox messages; the sweep will send them", exc_info=True)
 
 
 class ConfirmResult(StrEnum):

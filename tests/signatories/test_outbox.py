@@ -10,6 +10,13 @@ from tests.factories import make_letter, sign_data
 pytestmark = pytest.mark.django_db
 
 
+def use_broker(url):
+    """Point the Celery app at another broker, dropping its pooled connections."""
+    celery_app.conf.broker_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 def test_draining_twice_sends_each_email_once(client):
     letter = make_letter()
     for n in range(3):
@@ -79,8 +86,7 @@ def test_signing_while_redis_is_down_saves_the_signature_and_sends_later(client,
     letter = make_letter()
     dead = "redis://127.0.0.1:1/0"
     good = celery_app.conf.broker_url
-    celery_app.conf.broker_url = dead
-    celery_app.pool.force_close_all()
+    use_broker(dead)
     try:
         from django.test import override_settings
 
@@ -94,8 +100,7 @@ def test_signing_while_redis_is_down_saves_the_signature_and_sends_later(client,
         with override_settings(**({"CACHES": dead_cache} if cache_down else {})):
             response = client.post(reverse("signatories:sign", args=[letter.slug]), sign_data())
     finally:
-        celery_app.conf.broker_url = good
-        celery_app.pool.force_close_all()
+        use_broker(good)
     assert response.status_code == 302
     assert Signature.objects.get().status == Signature.Status.PENDING
     assert OutboxMessage.objects.get().sent_at is None
