@@ -98,4 +98,8 @@ class Membership(models.Model):
         return ROLE_RANK[self.role]
 
 
-ROLE_RANK = {Membership.Role.VIEWER: 0, Membership.Role.EDITOR: 1, Membership.Role.OWNER: 2}
+ROLE_RANK: dict[str, int] = {
+    Membership.Role.VIEWER: 0,
+    Membership.Role.EDITOR: 1,
+    Membership.Role.OWNER: 2,
+}

@@ -1,5 +1,4 @@
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
@@ -20,7 +19,7 @@ def letter_get_public(*, slug: str) -> Letter:
 
 
 def letter_get_for_editor(
-    *, user: AbstractBaseUser | AnonymousUser, slug: str, role: str = Membership.Role.VIEWER
+    *, user: User | AnonymousUser, slug: str, role: str = Membership.Role.VIEWER
 ) -> Letter:
     """The one access check for every organizer view.
 
@@ -41,5 +40,5 @@ def letter_get_for_editor(
     return letter
 
 
-def letter_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Letter]:
+def letter_list_for_user(*, user: User) -> QuerySet[Letter]:
     return Letter.objects.filter(memberships__user=user).order_by("-created_at")

@@ -8,7 +8,13 @@ class SignatureAdmin(admin.ModelAdmin):
     list_display = ["name", "letter", "status", "show_name", "created_at", "confirmed_at"]
     list_filter = ["status", "show_name", "letter"]
     search_fields = ["name", "email", "organization"]
-    readonly_fields = ["status", "email_normalized", "token_hash", "token_issued_at", "consent_version"]
+    readonly_fields = [
+        "status",
+        "email_normalized",
+        "token_hash",
+        "token_issued_at",
+        "consent_version",
+    ]
     list_select_related = ["letter"]
     show_full_result_count = False
 

@@ -19,15 +19,16 @@ def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _build(*, name: str, to: str, language: str, context: dict[str, object]) -> EmailMultiAlternatives:
+def _build(
+    *, name: str, to: str, language: str, context: dict[str, object]
+) -> EmailMultiAlternatives:
     context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
     with translation.override(language):
-        subject = render_to_string(f"emails/{name}_subject.txt", context)
+        subject = str(render_to_string(f"emails/{name}_subject.txt", context))
         text = render_to_string(f"emails/{name}.txt", context)
         html = render_to_string(f"emails/{name}.html", context)
     # A subject is one line whatever a letter title contains.
-    subject = " ".join(subject.split())
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=[to])
     message.attach_alternative(html, "text/html")
     return message
 

@@ -119,8 +119,10 @@ def outbox_kick() -> None:
 
         if settings.CELERY_TASK_ALWAYS_EAGER or cache.add("outbox-kick", 1, timeout=1):
             outbox_drain.delay()
-    except Exception:  # noqa: BLE001 - any broker or cache failure; the sweep catches up
-        log.warning("Could not announce new outbox messages; the sweep will send them", exc_info=True)
+    except Exception:
+        log.warning(
+            "Could not announce new outbox messages; the sweep will send them", exc_info=True
+        )
 
 
 class ConfirmResult(StrEnum):
@@ -134,7 +136,9 @@ def signature_for_token(*, token: str) -> Signature | None:
     if not token or len(token) > 100:
         return None
     return (
-        Signature.objects.select_related("letter").filter(token_hash=token_hash(token=token)).first()
+        Signature.objects.select_related("letter")
+        .filter(token_hash=token_hash(token=token))
+        .first()
     )
 
 

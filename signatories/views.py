@@ -21,7 +21,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         services.signature_create(letter=letter, data=form.signature_data())
     except services.LetterNotOpen:
-        return render(request, "letters/detail.html", letter_page_context(letter=letter), status=409)
+        return render(
+            request, "letters/detail.html", letter_page_context(letter=letter), status=409
+        )
     return redirect("signatories:check-inbox", slug=letter.slug)
 
 
@@ -39,7 +41,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     else:
         signature = services.signature_for_token(token=token)
         state = services.token_state(signature=signature)
-    status = 200 if state in {services.ConfirmResult.CONFIRMED, services.ConfirmResult.ALREADY} else 400
+    status = (
+        200 if state in {services.ConfirmResult.CONFIRMED, services.ConfirmResult.ALREADY} else 400
+    )
     if state == services.ConfirmResult.UNKNOWN:
         status = 404
     context = {

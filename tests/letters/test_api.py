@@ -20,7 +20,15 @@ def test_the_letter_json_has_the_documented_fields(client):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     data = response.json()
-    assert {"slug", "title", "status", "signature_count", "goal", "url", "updated_at"} <= data.keys()
+    assert {
+        "slug",
+        "title",
+        "status",
+        "signature_count",
+        "goal",
+        "url",
+        "updated_at",
+    } <= data.keys()
     assert data["slug"] == letter.slug
     assert data["title"] == "Fair Pay"
     assert data["status"] == "published"

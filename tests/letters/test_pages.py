@@ -36,7 +36,7 @@ def test_the_letter_page_shows_text_count_goal_form_and_latest_signatories(clien
     page = response.content.decode()
     assert response.status_code == 200
     assert "<em>ask</em>" in page
-    assert '<span data-count>2</span>' in page
+    assert "<span data-count>2</span>" in page
     assert 'max="10" value="2"' in page
     assert 'name="name"' in page and 'name="email"' in page and 'name="consent"' in page
     assert "illustrators and animators" in page

@@ -54,9 +54,7 @@ def test_get_shows_a_button_and_confirms_nothing(client):
     assert counters.counts_get(letter_id=letter.pk).all == 0
 
 
-def test_post_confirms_and_the_count_is_exact_at_once(
-    client, django_capture_on_commit_callbacks
-):
+def test_post_confirms_and_the_count_is_exact_at_once(client, django_capture_on_commit_callbacks):
     letter = make_letter()
     assert counters.counts_get(letter_id=letter.pk).all == 0  # warm the counter first
     token = signed_and_mailed(client, letter)
@@ -104,7 +102,8 @@ def test_an_expired_token_gets_a_clear_page_and_changes_nothing(client, settings
     letter = make_letter()
     token = signed_and_mailed(client, letter)
     Signature.objects.update(
-        token_issued_at=timezone.now() - timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS, seconds=1)
+        token_issued_at=timezone.now()
+        - timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS, seconds=1)
     )
     response = client.post(confirm_url(token))
     assert response.status_code == 400
@@ -115,7 +114,9 @@ def test_an_expired_token_gets_a_clear_page_and_changes_nothing(client, settings
     assert counters.counts_get(letter_id=letter.pk).all == 0
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), lambda t: "x"])
+@pytest.mark.parametrize(
+    "mangle", [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), lambda t: "x"]
+)
 def test_a_tampered_or_unknown_token_gets_a_clear_page_and_changes_nothing(client, mangle):
     letter = make_letter()
     token = signed_and_mailed(client, letter)

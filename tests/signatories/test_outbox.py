@@ -20,7 +20,9 @@ def use_broker(url):
 def test_draining_twice_sends_each_email_once(client):
     letter = make_letter()
     for n in range(3):
-        client.post(reverse("signatories:sign", args=[letter.slug]), sign_data(email=f"s{n}@example.org"))
+        client.post(
+            reverse("signatories:sign", args=[letter.slug]), sign_data(email=f"s{n}@example.org")
+        )
     assert services.outbox_drain() == (3, 0)
     assert services.outbox_drain() == (0, 0)
     assert len(mail.outbox) == 3

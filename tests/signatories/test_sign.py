@@ -172,9 +172,7 @@ def test_an_internationalised_domain_matches_its_ascii_form(client):
     assert Signature.objects.get().email_normalized == "jose@xn--bcher-kva.example"
 
 
-def test_a_pending_signer_who_signs_again_gets_the_email_again_a_few_times_a_day(
-    client, settings
-):
+def test_a_pending_signer_who_signs_again_gets_the_email_again_a_few_times_a_day(client, settings):
     settings.EMAILS_PER_SIGNATURE_PER_DAY = 3
     letter = make_letter()
     for _ in range(5):

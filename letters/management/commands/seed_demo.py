@@ -47,12 +47,60 @@ of us work under contracts that make speaking out risky, and a number can speak 
 *Signatures are confirmed by email before they count. Addresses are never published.*
 """
 
-FIRST = ["Amara", "Jonas", "Lucía", "Mei", "Tomasz", "Nadia", "Kwame", "Ingrid", "Ravi", "Sofia",
-         "Émile", "Hana", "Diego", "Olu", "Freya", "Yusuf", "Camille", "Bao", "Petra", "Idris"]
-LAST = ["Okafor", "Lindqvist", "Moreno", "Tanaka", "Kowalski", "Haddad", "Mensah", "Berg",
-        "Iyer", "Rossi", "Laurent", "Sato", "Ferreira", "Adeyemi", "Nakamura", "Novak"]
-ROLES = ["Illustrator", "Voice actor", "Novelist", "Composer", "Concept artist", "Translator",
-         "Photographer", "Animator", "Session musician", "Screenwriter", "Comic artist", "Editor"]
+FIRST = [
+    "Amara",
+    "Jonas",
+    "Lucía",
+    "Mei",
+    "Tomasz",
+    "Nadia",
+    "Kwame",
+    "Ingrid",
+    "Ravi",
+    "Sofia",
+    "Émile",
+    "Hana",
+    "Diego",
+    "Olu",
+    "Freya",
+    "Yusuf",
+    "Camille",
+    "Bao",
+    "Petra",
+    "Idris",
+]
+LAST = [
+    "Okafor",
+    "Lindqvist",
+    "Moreno",
+    "Tanaka",
+    "Kowalski",
+    "Haddad",
+    "Mensah",
+    "Berg",
+    "Iyer",
+    "Rossi",
+    "Laurent",
+    "Sato",
+    "Ferreira",
+    "Adeyemi",
+    "Nakamura",
+    "Novak",
+]
+ROLES = [
+    "Illustrator",
+    "Voice actor",
+    "Novelist",
+    "Composer",
+    "Concept artist",
+    "Translator",
+    "Photographer",
+    "Animator",
+    "Session musician",
+    "Screenwriter",
+    "Comic artist",
+    "Editor",
+]
 COUNTRIES = ["GB", "DE", "FR", "ES", "JP", "PL", "NG", "SE", "IN", "IT", "US", "CA", "BR", "KE"]
 
 
