@@ -49,15 +49,29 @@ def confirmation(*, signature: Signature, token: str) -> EmailMultiAlternatives:
     )
 
 
-def already_signed(*, signature: Signature) -> EmailMultiAlternatives:
-    letter = signature.letter
+def already_signed(*, signature: Signature, withdraw_token: str) -> EmailMultiAlternatives:
     return _build(
         name="already_signed",
         to=signature.email,
-        language=letter.language,
-        context={
-            "signature": signature,
-            "letter": letter,
-            "letter_url": _absolute(letter.get_absolute_url()),
-        },
+        language=signature.letter.language,
+        context=_withdraw_context(signature, withdraw_token),
     )
+
+
+def withdraw(*, signature: Signature, token: str) -> EmailMultiAlternatives:
+    return _build(
+        name="withdraw",
+        to=signature.email,
+        language=signature.letter.language,
+        context=_withdraw_context(signature, token),
+    )
+
+
+def _withdraw_context(signature: Signature, token: str) -> dict[str, object]:
+    return {
+        "signature": signature,
+        "letter": signature.letter,
+        "letter_url": _absolute(signature.letter.get_absolute_url()),
+        "withdraw_url": _absolute(reverse("signatories:withdraw", kwargs={"token": token})),
+        "max_age_days": settings.CONFIRMATION_MAX_AGE_DAYS,
+    }

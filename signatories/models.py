@@ -61,6 +61,7 @@ class OutboxMessage(models.Model):
     class Kind(models.TextChoices):
         CONFIRM = "confirm", _("Confirm your signature")
         ALREADY_SIGNED = "already_signed", _("You have already signed")
+        WITHDRAW = "withdraw", _("Withdraw your signature")
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="outbox")
     kind = models.CharField(max_length=20, choices=Kind.choices)

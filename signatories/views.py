@@ -52,6 +52,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         "letter": signature.letter if signature else None,
         "done": request.method == "POST",
         "resend_form": ResendForm(),
+        "withdraw_token": services.withdraw_token(signature=signature) if signature else None,
     }
     return render(request, "signatories/confirm.html", context, status=status)
 
@@ -68,3 +69,28 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
         )
     services.signature_resend(letter=letter, email=form.cleaned_data["email"])
     return redirect("signatories:check-inbox", slug=letter.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw_request(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = letter_get_public(slug=slug)
+    form = ResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.signature_withdraw_request(letter=letter, email=form.cleaned_data["email"])
+        return redirect("signatories:check-inbox", slug=letter.slug)
+    status = 400 if request.method == "POST" else 200
+    context = {"letter": letter, "form": form}
+    return render(request, "signatories/withdraw_request.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    """GET only shows a button, like the confirmation link."""
+    state, signature = services.signature_for_withdraw_token(token=token)
+    done = False
+    if request.method == "POST" and signature is not None:
+        services.signature_withdraw(signature=signature)
+        done = True
+    status = {"confirmed": 200, "already": 410, "expired": 400, "unknown": 404}[state.value]
+    context = {"state": state.value, "signature": signature, "done": done}
+    return render(request, "signatories/withdraw.html", context, status=status)

@@ -62,6 +62,7 @@ def test_post_confirms_and_the_count_is_exact_at_once(client, django_capture_on_
         response = client.post(confirm_url(token))
     assert response.status_code == 200
     assert "your signature is confirmed" in response.content.decode()
+    assert "/withdraw/" in response.content.decode()
     signature = Signature.objects.get()
     assert signature.status == Signature.Status.CONFIRMED
     assert signature.confirmed_at is not None

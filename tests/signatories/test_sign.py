@@ -191,6 +191,7 @@ def test_a_confirmed_signer_who_signs_again_gets_an_already_signed_email(client)
     (message,) = mail.outbox
     assert message.to == ["ada@example.org"]
     assert "already" in message.subject.lower()
+    assert "http://testserver/withdraw/" in message.body
     signature.refresh_from_db()
     assert signature.name == "Ada First"
     assert signature.status == Signature.Status.CONFIRMED
