@@ -201,6 +201,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "signatories.tasks.outbox_sweep", "schedule": 30.0},
     "reconcile-counts": {"task": "signatories.tasks.counts_reconcile", "schedule": 600.0},
+    "purge-unconfirmed": {
+        "task": "signatories.tasks.signatures_purge_unconfirmed",
+        "schedule": 3600.0,
+    },
 }
 
 # Mail --------------------------------------------------------------------------------
@@ -230,6 +234,7 @@ else:
 
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7, minimum=1)
 EMAILS_PER_SIGNATURE_PER_DAY = env_int("EMAILS_PER_SIGNATURE_PER_DAY", 3, minimum=1)
+PENDING_RETENTION_DAYS = env_int("PENDING_RETENTION_DAYS", 30, minimum=1)
 PRIVACY_NOTICE_VERSION = "2026-11-25"
 
 # Security ----------------------------------------------------------------------------

@@ -329,3 +329,16 @@ def _outbox_failed(*, message: OutboxMessage, error: Exception) -> None:
         claimed_until=None,
         last_error=str(error)[:300],
     )
+
+
+def signature_purge_unconfirmed() -> int:
+    """Delete signatures never confirmed within the retention period; return how many.
+
+    Nobody is counted or listed without confirming, so there is no reason to keep the
+    name and address of someone who never did.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.PENDING_RETENTION_DAYS)
+    deleted, by_model = Signature.objects.filter(
+        status=Signature.Status.PENDING, created_at__lt=cutoff
+    ).delete()
+    return by_model.get(Signature._meta.label, 0)

@@ -91,3 +91,18 @@ def test_a_withdrawn_signer_may_sign_again(client):
     )
     assert response.status_code == 302
     assert Signature.objects.get().status == Signature.Status.PENDING
+
+
+def test_signatures_never_confirmed_are_forgotten_after_the_retention_period(settings):
+    settings.PENDING_RETENTION_DAYS = 30
+    letter = make_letter()
+    old = make_signature(letter=letter, status=Signature.Status.PENDING)
+    fresh = make_signature(letter=letter, status=Signature.Status.PENDING)
+    confirmed = make_signature(letter=letter)
+    Signature.objects.filter(pk__in=[old.pk, confirmed.pk]).update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+    from signatories.tasks import signatures_purge_unconfirmed
+
+    assert signatures_purge_unconfirmed.run() == 1
+    assert set(Signature.objects.values_list("pk", flat=True)) == {fresh.pk, confirmed.pk}
