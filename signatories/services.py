@@ -338,7 +338,7 @@ def signature_purge_unconfirmed() -> int:
     name and address of someone who never did.
     """
     cutoff = timezone.now() - timedelta(days=settings.PENDING_RETENTION_DAYS)
-    deleted, by_model = Signature.objects.filter(
+    _, by_model = Signature.objects.filter(
         status=Signature.Status.PENDING, created_at__lt=cutoff
     ).delete()
     return by_model.get(Signature._meta.label, 0)
