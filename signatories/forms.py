@@ -88,6 +88,7 @@ class SignForm(forms.Form):
     )
 
     def __init__(self, *args: object, letter: Letter, **kwargs: object) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.letter = letter
         for field, flag in _OPTIONAL_FIELDS.items():
