@@ -2,28 +2,31 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from letters.models import Letter
 from letters.selectors import letter_get_public
 from letters.views import letter_page_context
 from signatories import services
 from signatories.forms import ResendForm, SignForm
 
 
+def _closed(request: HttpRequest, letter: Letter) -> HttpResponse:
+    context = letter_page_context(letter=letter)
+    return render(request, "letters/detail.html", context, status=409)
+
+
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_get_public(slug=slug)
     if not letter.is_open:
-        context = letter_page_context(letter=letter)
-        return render(request, "letters/detail.html", context, status=409)
+        return _closed(request, letter)
     form = SignForm(request.POST, letter=letter)
     if not form.is_valid():
         context = letter_page_context(letter=letter, form=form)
         return render(request, "letters/detail.html", context, status=400)
     try:
         services.signature_create(letter=letter, data=form.signature_data())
-    except services.LetterNotOpen:
-        return render(
-            request, "letters/detail.html", letter_page_context(letter=letter), status=409
-        )
+    except services.LetterNotOpen:  # closed between the check and the insert
+        return _closed(request, letter)
     return redirect("signatories:check-inbox", slug=letter.slug)
 
 
@@ -41,11 +44,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     else:
         signature = services.signature_for_token(token=token)
         state = services.token_state(signature=signature)
-    status = (
-        200 if state in {services.ConfirmResult.CONFIRMED, services.ConfirmResult.ALREADY} else 400
-    )
-    if state == services.ConfirmResult.UNKNOWN:
-        status = 404
+    status = {"confirmed": 200, "already": 200, "expired": 400, "unknown": 404}[state.value]
     context = {
         "state": state.value,
         "signature": signature,
