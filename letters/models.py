@@ -63,6 +63,13 @@ class Letter(models.Model):
         return self.status != self.Status.DRAFT
 
     @property
+    def public_status(self) -> str:
+        """The status as the public sees it: past its closing date a letter is closed."""
+        if self.status == self.Status.PUBLISHED and not self.is_open:
+            return self.Status.CLOSED
+        return self.status
+
+    @property
     def is_open(self) -> bool:
         """Whether new signatures are accepted right now."""
         if self.status != self.Status.PUBLISHED:

@@ -54,3 +54,13 @@ def test_the_counter_json_uses_one_query(client, django_assert_num_queries, sign
     counters.counts_get(letter_id=letter.pk)
     with django_assert_num_queries(1):
         assert api(client, letter.slug).json()["signature_count"] == signatures
+
+
+def test_a_letter_past_its_closing_date_reads_as_closed(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    letter = make_letter(closes_at=timezone.now() - timedelta(seconds=1))
+    data = api(client, letter.slug).json()
+    assert (data["status"], data["open"]) == ("closed", False)
