@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 from smtplib import SMTPException
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import signing
 from django.core.cache import cache
@@ -102,6 +103,10 @@ def update_kick(*, update_id: int, countdown: int = 0) -> None:
     """
     from signatories.update_tasks import update_deliver
 
+    if countdown and settings.CELERY_TASK_ALWAYS_EAGER:
+        # In-process tasks ignore the countdown and would retry at once, forever.
+        log.warning("Update %s has messages to retry; run a worker to send them", update_id)
+        return
     try:
         if cache.add(_queued_key(update_id), 1, timeout=UPDATE_QUEUED_TTL + countdown):
             update_deliver.apply_async((update_id,), countdown=countdown)
