@@ -196,7 +196,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_TASK_ROUTES = {"signatories.tasks.*": {"queue": "mail"}}
+CELERY_TASK_ROUTES = {
+    "signatories.tasks.*": {"queue": "mail"},
+    # Organizers' updates can be a million emails: their own queue, never ahead of confirmations.
+    "signatories.update_tasks.*": {"queue": "bulk"},
+}
+CELERY_IMPORTS = ["signatories.update_tasks"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "signatories.tasks.outbox_sweep", "schedule": 30.0},
@@ -205,6 +210,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "signatories.tasks.signatures_purge_unconfirmed",
         "schedule": 3600.0,
     },
+    "sweep-updates": {"task": "signatories.update_tasks.updates_sweep", "schedule": 300.0},
 }
 
 # Mail --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from letters.models import Letter
 from signatories import counters
 from signatories.forms import SignForm
 from signatories.selectors import signatory_latest, signatory_page
+from signatories.updates import update_list_public
 
 
 @require_GET
@@ -26,6 +27,7 @@ def letter_page_context(*, letter: Letter, form: SignForm | None = None) -> dict
         "progress": min(100, round(100 * counts.all / letter.goal)) if letter.goal else None,
         "latest": signatory_latest(letter=letter),
         "form": form if form is not None else SignForm(letter=letter),
+        "updates": update_list_public(letter=letter)[:10],
     }
 
 

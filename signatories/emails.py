@@ -1,5 +1,7 @@
 """Every email about a signature is built here, from templates/emails/<name>*."""
 
+from email.policy import Policy
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
@@ -7,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from signatories.models import Signature
+from signatories.models import Signature, Update
 
 
 def connection() -> BaseEmailBackend:
@@ -75,3 +77,58 @@ def _withdraw_context(signature: Signature, token: str) -> dict[str, object]:
         "withdraw_url": _absolute(reverse("signatories:withdraw", kwargs={"token": token})),
         "max_age_days": settings.CONFIRMATION_MAX_AGE_DAYS,
     }
+
+
+class OneLineHeader(str):
+    """A header value that the email package writes on one line, exactly as given.
+
+    Python folds a long value without spaces, such as a URL, into RFC 2047 encoded words,
+    and mail clients do not decode those in List-Unsubscribe, which must hold a bare
+    <URL> (RFC 2369). RFC 5322 allows lines of up to 998 characters, so the value is
+    written unfolded. The email package keeps any value that has a ``name`` and ``fold``.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> "OneLineHeader":
+        if not value.isascii() or len(name) + len(value) > 990:
+            raise ValueError("A one-line header must be short ASCII.")
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        return self.name, str(self)
+
+    def fold(self, *, policy: Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+def update(
+    *, update: Update, signature: Signature, body_html: str, token: str
+) -> EmailMultiAlternatives:
+    """An organizers' update, with a one-click unsubscribe link in headers and body (RFC 8058).
+
+    ``body_html`` is the sanitised Markdown of the update, rendered once per batch.
+    """
+    letter = update.letter
+    unsubscribe_url = _absolute(reverse("updates:unsubscribe", kwargs={"token": token}))
+    message = _build(
+        name="update",
+        to=signature.email,
+        language=letter.language,
+        context={
+            "signature": signature,
+            "letter": letter,
+            "update": update,
+            "body_html": body_html,
+            "update_url": _absolute(update.get_absolute_url()),
+            "letter_url": _absolute(letter.get_absolute_url()),
+            "unsubscribe_url": unsubscribe_url,
+        },
+    )
+    message.extra_headers["List-Unsubscribe"] = OneLineHeader(
+        "List-Unsubscribe", f"<{unsubscribe_url}>"
+    )
+    message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message

@@ -51,3 +51,37 @@ def sign_data(**overrides: Any) -> dict[str, Any]:
     data = {"name": "Ada Example", "email": "ada@example.org", "consent": "on", "show_name": "on"}
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def make_organizer(*, letter: Letter, role: str = "editor", **overrides: Any) -> Any:
+    """A user with a membership of ``role`` on ``letter``."""
+    from django.contrib.auth import get_user_model
+
+    from letters.models import Membership
+
+    n = next(_seq)
+    fields: dict[str, Any] = {"username": f"organizer{n}", "email": f"organizer{n}@example.org"}
+    fields.update(overrides)
+    user = get_user_model().objects.create_user(**fields)
+    Membership.objects.create(letter=letter, user=user, role=role)
+    return user
+
+
+def make_signatures(*, letter: Letter, count: int, **overrides: Any) -> list[Signature]:
+    """Many confirmed signatures in one INSERT, for volume tests."""
+    now = timezone.now()
+    rows = []
+    for _ in range(count):
+        n = next(_seq)
+        fields: dict[str, Any] = {
+            "letter": letter,
+            "name": f"Signer {n}",
+            "email": f"signer{n}@example.org",
+            "email_normalized": f"signer{n}@example.org",
+            "consent_version": settings.PRIVACY_NOTICE_VERSION,
+            "status": Signature.Status.CONFIRMED,
+            "confirmed_at": now,
+        }
+        fields.update(overrides)
+        rows.append(Signature(**fields))
+    return Signature.objects.bulk_create(rows, batch_size=2000)
