@@ -12,6 +12,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", include("letters.urls")),
     path("", include("signatories.urls")),
+    path("organize/", include("letters.organizer_urls")),
+    path("accounts/", include("allauth.urls")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("healthz", healthz),
     path("admin/", admin.site.urls),
