@@ -1,14 +1,18 @@
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from letters.models import ROLE_RANK, Invitation, Letter, LetterVersion, Membership
+
+if TYPE_CHECKING:
+    from signatories.models import Signature
 
 
 def letter_list_public() -> QuerySet[Letter]:
@@ -67,7 +71,7 @@ def _start_of_today() -> datetime:
     return datetime.combine(timezone.localdate(), time.min, tzinfo=timezone.get_current_timezone())
 
 
-def dashboard_rows(*, user: AbstractBaseUser) -> list[DashboardRow]:
+def dashboard_rows(*, user: User) -> list[DashboardRow]:
     """The caller's letters with their role, confirmed signatures today and in total."""
     from signatories import counters
     from signatories.models import Signature
@@ -99,7 +103,7 @@ def dashboard_rows(*, user: AbstractBaseUser) -> list[DashboardRow]:
     ]
 
 
-def signature_list_newest_for_user(*, user: AbstractBaseUser, limit: int = 10) -> list:
+def signature_list_newest_for_user(*, user: User, limit: int = 10) -> "list[Signature]":
     """The newest confirmed signatures on any of the caller's letters. Never with emails."""
     from signatories.models import Signature
 

@@ -9,12 +9,13 @@ import markdown
 import nh3
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from letters import tasks
@@ -68,9 +69,9 @@ def letter_version_diff(*, old: LetterVersion, new: LetterVersion) -> list[tuple
 class LetterActionError(Exception):
     """A request the rules refuse; ``message`` says why, in words for the organizer."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str | Promise) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = str(message)
 
 
 # Fields an editor may change through letter_create / letter_update.
@@ -80,12 +81,12 @@ EDITABLE_FIELDS = (
 )  # fmt: skip
 
 
-def user_has_verified_email(*, user: AbstractBaseUser) -> bool:
+def user_has_verified_email(*, user: User) -> bool:
     return EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
 @transaction.atomic
-def letter_create(*, user: AbstractBaseUser, fields: Mapping[str, Any]) -> Letter:
+def letter_create(*, user: User, fields: Mapping[str, Any]) -> Letter:
     """Start a draft; its creator becomes its owner."""
     letter = Letter(status=Letter.Status.DRAFT)
     _assign(letter=letter, fields=fields)
@@ -110,7 +111,7 @@ def _assign(*, letter: Letter, fields: Mapping[str, Any]) -> list[str]:
 
 
 @transaction.atomic
-def letter_update(*, letter: Letter, user: AbstractBaseUser, fields: Mapping[str, Any]) -> Letter:
+def letter_update(*, letter: Letter, user: User, fields: Mapping[str, Any]) -> Letter:
     """Save an edit. A new text of a public letter becomes its next version."""
     letter = Letter.objects.select_for_update().get(pk=letter.pk)
     changed = _assign(letter=letter, fields=fields)
@@ -128,7 +129,7 @@ def letter_update(*, letter: Letter, user: AbstractBaseUser, fields: Mapping[str
     return letter
 
 
-def _version_add(*, letter: Letter, user: AbstractBaseUser | None) -> LetterVersion:
+def _version_add(*, letter: Letter, user: User | None) -> LetterVersion:
     last = letter.versions.order_by("-number").values_list("number", flat=True).first() or 0
     return LetterVersion.objects.create(
         letter=letter, number=last + 1, title=letter.title, body=letter.body, created_by=user
@@ -147,7 +148,7 @@ def _check_publishable(*, letter: Letter, check_closing: bool = True) -> None:
 
 
 @transaction.atomic
-def letter_publish(*, letter: Letter, user: AbstractBaseUser | None = None) -> Letter:
+def letter_publish(*, letter: Letter, user: User | None = None) -> Letter:
     """Make a draft public; it then accepts signatures until it closes.
 
     The organizer who publishes must have verified their email address, the letter needs a
@@ -237,9 +238,7 @@ def _is_member_by_email(*, letter: Letter, normalized: str) -> bool:
 
 
 @transaction.atomic
-def invitation_create(
-    *, letter: Letter, invited_by: AbstractBaseUser, email: str, role: str
-) -> Invitation:
+def invitation_create(*, letter: Letter, invited_by: User, email: str, role: str) -> Invitation:
     """Invite someone by email; the mail leaves from a worker after commit.
 
     Inviting an address again replaces its pending invitation, so the old link stops working.
@@ -295,7 +294,7 @@ def invitation_for_token(*, token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user: AbstractBaseUser) -> Membership:
+def invitation_accept(*, token: str, user: User) -> Membership:
     """Join a letter through an invitation link.
 
     The account must have a verified email address equal to the invited one, so that a
