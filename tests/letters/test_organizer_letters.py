@@ -282,3 +282,18 @@ def test_letter_publish_service_refuses_a_letter_already_published():
     letter = make_letter()
     with pytest.raises(services.LetterActionError):
         services.letter_publish(letter=letter, user=make_user())
+
+
+def test_the_dashboard_costs_the_same_few_queries_however_many_letters(
+    client, owner, django_assert_max_num_queries
+):
+    from signatories import counters
+
+    for n in range(6):
+        letter = make_letter(slug=f"many-{n}")
+        make_member(letter=letter, user=owner)
+        make_signature(letter=letter)
+        counters.counts_get(letter_id=letter.pk)  # the live counts are warm in Redis
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("organize:dashboard"))
+    assert len(response.context["rows"]) == 6
