@@ -133,7 +133,11 @@ def test_an_organizer_turns_on_totp_and_then_logs_in_with_a_recovery_code(client
     assert client.session["_auth_user_id"] == str(user.pk)
 
 
-def test_allauth_rate_limits_are_on():
-    from allauth.account import app_settings
-
-    assert app_settings.RATE_LIMITS.get("login_failed")
+def test_repeated_failed_logins_are_rate_limited_in_the_shared_cache(client):
+    make_user(email="ada@example.org", password="a long pass phrase")
+    for _attempt in range(5):
+        client.post(reverse("account_login"), {"login": "ada@example.org", "password": "wrong"})
+    response = log_in(client)  # even the right password waits now
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
