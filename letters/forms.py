@@ -51,7 +51,12 @@ class LetterForm(forms.ModelForm):
 
     def clean_closes_at(self) -> Any:
         closes_at = self.cleaned_data["closes_at"]
-        if "closes_at" in self.changed_data and closes_at and closes_at <= timezone.now():
+        original = self.instance.closes_at
+        # The widget shows minutes: a date sent back untouched keeps its stored value, even
+        # once it has passed, so that a closed letter can still be edited.
+        if closes_at and original and closes_at == original.replace(second=0, microsecond=0):
+            return original
+        if closes_at and closes_at <= timezone.now():
             raise forms.ValidationError(
                 _("Choose a closing date in the future, or leave it empty."), code="past"
             )

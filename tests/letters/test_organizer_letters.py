@@ -112,6 +112,26 @@ def test_it_rejects_a_closing_date_in_the_past(client, owner):
     assert snapshot() == before
 
 
+def test_a_letter_whose_closing_date_passed_can_still_be_edited(client, owner):
+    passed = timezone.now() - timedelta(days=2, seconds=17)
+    letter = make_letter(slug="was-open", status=Letter.Status.CLOSED, closes_at=passed)
+    make_member(letter=letter, user=owner)
+    form = client.get(reverse("organize:letter-edit", kwargs={"slug": "was-open"})).context["form"]
+    shown = form["closes_at"].value()
+    response = client.post(
+        reverse("organize:letter-edit", kwargs={"slug": "was-open"}),
+        letter_data(
+            slug="was-open",
+            body=letter.body,
+            closes_at=form.fields["closes_at"].widget.format_value(shown),
+        ),
+    )
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert letter.closes_at == passed
+    assert letter.title == "Fair pay for translators"
+
+
 def test_the_slug_of_a_published_letter_cannot_change(client, owner):
     letter = make_letter(slug="public-one")
     make_member(letter=letter, user=owner)
