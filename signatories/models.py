@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from letters.models import Letter
+from letters.models import Letter, LetterVersion
 
 
 class Signature(models.Model):
@@ -14,6 +14,10 @@ class Signature(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures")
+    # The text the signer agreed to; empty for signatures older than text versions.
+    letter_version = models.ForeignKey(
+        LetterVersion, on_delete=models.RESTRICT, null=True, blank=True, related_name="signatures"
+    )
     name = models.CharField(_("full name"), max_length=200)
     email = models.EmailField(_("email"), max_length=254)
     email_normalized = models.CharField(max_length=254, editable=False)

@@ -76,6 +76,7 @@ def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
             with transaction.atomic():
                 signature = Signature.objects.create(
                     letter=letter,
+                    letter_version_id=letter.current_version_id,
                     email_normalized=normalized,
                     consent_version=settings.PRIVACY_NOTICE_VERSION,
                     **data.__dict__,

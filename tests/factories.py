@@ -85,3 +85,26 @@ def make_signatures(*, letter: Letter, count: int, **overrides: Any) -> list[Sig
         fields.update(overrides)
         rows.append(Signature(**fields))
     return Signature.objects.bulk_create(rows, batch_size=2000)
+
+
+def make_user(
+    *,
+    email: str | None = None,
+    verified: bool = True,
+    password: str = "pw",  # noqa: S107
+) -> Any:
+    """An organizer account with allauth's email record, verified unless told otherwise."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    n = next(_seq)
+    email = email or f"organizer{n}@example.org"
+    user = get_user_model().objects.create_user(username=f"user{n}", email=email, password=password)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return user
+
+
+def make_member(*, letter: Letter, user: Any = None, role: str = "owner") -> Any:
+    from letters.models import Membership
+
+    return Membership.objects.create(letter=letter, user=user or make_user(), role=role)
