@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_countries",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "letters",
     "signatories",
     "embeds",
@@ -112,6 +115,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -151,8 +155,11 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+            "NAME": str(VAR_DIR / "db.sqlite3"),
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -195,11 +202,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_TASK_ROUTES = {"signatories.tasks.*": {"queue": "mail"}}
+CELERY_TASK_ROUTES = {
+    "signatories.tasks.*": {"queue": "mail"},
+    # Organizers' updates can be a million emails: their own queue, never ahead of confirmations.
+    "signatories.update_tasks.*": {"queue": "bulk"},
+    "letters.tasks.*": {"queue": "mail"},
+}
+CELERY_IMPORTS = ["signatories.update_tasks"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "signatories.tasks.outbox_sweep", "schedule": 30.0},
     "reconcile-counts": {"task": "signatories.tasks.counts_reconcile", "schedule": 600.0},
+    "purge-unconfirmed": {
+        "task": "signatories.tasks.signatures_purge_unconfirmed",
+        "schedule": 3600.0,
+    },
+    "sweep-updates": {"task": "signatories.update_tasks.updates_sweep", "schedule": 300.0},
 }
 
 # Mail --------------------------------------------------------------------------------
@@ -229,7 +247,31 @@ else:
 
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7, minimum=1)
 EMAILS_PER_SIGNATURE_PER_DAY = env_int("EMAILS_PER_SIGNATURE_PER_DAY", 3, minimum=1)
+PENDING_RETENTION_DAYS = env_int("PENDING_RETENTION_DAYS", 30, minimum=1)
 PRIVACY_NOTICE_VERSION = "2026-11-25"
+
+# Accounts (django-allauth) -----------------------------------------------------------
+# Organizers log in by email. Verifying the address is optional for drafting and required
+# for publishing (letters.services.letter_publish). allauth's default rate limits apply;
+# they live in the default cache, which is Redis whenever REDIS_URL is set.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "organize:dashboard"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "letters:index"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = _site.scheme
+ACCOUNT_ADAPTER = "letters.accounts.AccountAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = SITE_NAME
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7, minimum=1)
 
 # Security ----------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)

@@ -12,6 +12,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", include("letters.urls")),
     path("", include("signatories.urls")),
+    path("", include("signatories.update_urls")),
+    path("organize/letters/<slug:slug>/", include("signatories.organizer_urls")),
+    path("organize/", include("letters.organizer_urls")),
+    path("accounts/", include("allauth.urls")),
     path("", include("embeds.urls")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("healthz", healthz),

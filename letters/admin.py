@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from letters.models import Letter, Membership
+from letters.models import Invitation, Letter, LetterVersion, Membership
 
 
 @admin.register(Letter)
@@ -17,3 +17,17 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["letter", "user", "role", "created_at"]
     list_filter = ["role"]
     raw_id_fields = ["letter", "user"]
+
+
+@admin.register(LetterVersion)
+class LetterVersionAdmin(admin.ModelAdmin):
+    list_display = ["letter", "number", "created_at", "created_by"]
+    raw_id_fields = ["letter", "created_by"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["letter", "email", "role", "created_at", "accepted_at"]
+    raw_id_fields = ["letter", "invited_by", "accepted_by"]
+    search_fields = ["email"]

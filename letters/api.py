@@ -33,7 +33,7 @@ def letter_json(*, letter: Letter, counts: counters.Counts | None = None) -> dic
         "slug": letter.slug,
         "title": letter.title,
         "summary": letter.summary,
-        "status": letter.status,
+        "status": letter.public_status,
         "open": letter.is_open,
         "language": letter.language,
         "signature_count": counts.all,

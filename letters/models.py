@@ -11,6 +11,8 @@ class Letter(models.Model):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
         CLOSED = "closed", _("Closed")
+        # Off the public index and closed to signing; the page and list stay readable.
+        ARCHIVED = "archived", _("Archived")
 
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
@@ -36,6 +38,21 @@ class Letter(models.Model):
     ask_country = models.BooleanField(_("ask for country"), default=True)
     ask_city = models.BooleanField(_("ask for city"), default=False)
     ask_comment = models.BooleanField(_("ask for a short public comment"), default=False)
+    thank_you_message = models.TextField(
+        _("thank-you message"),
+        max_length=2000,
+        blank=True,
+        help_text=_("Shown to signers once their signature is confirmed. Plain text."),
+    )
+    current_version = models.ForeignKey(
+        "LetterVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        help_text=_("The published text that new signatures agree to."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -63,6 +80,13 @@ class Letter(models.Model):
         return self.status != self.Status.DRAFT
 
     @property
+    def public_status(self) -> str:
+        """The status as the public sees it: past its closing date a letter is closed."""
+        if self.status == self.Status.PUBLISHED and not self.is_open:
+            return self.Status.CLOSED
+        return self.status
+
+    @property
     def is_open(self) -> bool:
         """Whether new signatures are accepted right now."""
         if self.status != self.Status.PUBLISHED:
@@ -88,6 +112,9 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["letter", "user"], name="membership_one_per_user"),
+            models.UniqueConstraint(
+                fields=["letter"], condition=Q(role="owner"), name="membership_one_owner"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,4 +125,75 @@ class Membership(models.Model):
         return ROLE_RANK[self.role]
 
 
-ROLE_RANK = {Membership.Role.VIEWER: 0, Membership.Role.EDITOR: 1, Membership.Role.OWNER: 2}
+ROLE_RANK: dict[str, int] = {
+    Membership.Role.VIEWER: 0,
+    Membership.Role.EDITOR: 1,
+    Membership.Role.OWNER: 2,
+}
+
+
+class LetterVersion(models.Model):
+    """One published text of a letter; each edit after publishing adds the next number."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["letter", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "number"], name="letterversion_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="letterversion_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} v{self.number}"
+
+
+class Invitation(models.Model):
+    """An emailed invitation to co-organize a letter.
+
+    The link carries a signature of the row id (django.core.signing) and expires; no token is
+    stored. Accepting marks the row used, so a link works once.
+    """
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    email_normalized = models.CharField(max_length=254, editable=False)
+    role = models.CharField(
+        max_length=10,
+        choices=[(Membership.Role.EDITOR, _("Editor")), (Membership.Role.VIEWER, _("Viewer"))],
+        default=Membership.Role.EDITOR,
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "email_normalized"],
+                condition=Q(accepted_at__isnull=True),
+                name="invitation_one_pending_per_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["editor", "viewer"]), name="invitation_role_not_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.letter_id}"

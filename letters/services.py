@@ -1,12 +1,25 @@
+import difflib
 import hashlib
+import itertools
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
 
 import markdown
 import nh3
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core import signing
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from letters.models import Letter
+from letters import tasks
+from letters.models import Invitation, Letter, LetterVersion, Membership
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "i", "li",
@@ -37,12 +50,124 @@ def letter_body_html(*, letter: Letter) -> str:
     return html
 
 
+def letter_version_diff(*, old: LetterVersion, new: LetterVersion) -> list[tuple[str, str]]:
+    """What changed between two texts, line by line: ("added" | "removed" | "same" | "gap",
+    line). Unchanged stretches are cut to two lines of context."""
+    rows: list[tuple[str, str]] = []
+    if old.title != new.title:
+        rows += [("removed", f"# {old.title}"), ("added", f"# {new.title}")]
+    diff = difflib.unified_diff(old.body.splitlines(), new.body.splitlines(), lineterm="", n=2)
+    kinds = {"+": "added", "-": "removed", " ": "same"}
+    for line in itertools.islice(diff, 2, None):  # skip the ---/+++ file header
+        if line.startswith("@@"):
+            rows.append(("gap", "…"))
+        else:
+            rows.append((kinds[line[:1]], line[1:]))
+    return rows
+
+
+class LetterActionError(Exception):
+    """A request the rules refuse; ``message`` says why, in words for the organizer."""
+
+    def __init__(self, message: str | Promise) -> None:
+        super().__init__(message)
+        self.message = str(message)
+
+
+# Fields an editor may change through letter_create / letter_update.
+EDITABLE_FIELDS = (
+    "title", "slug", "summary", "body", "language", "invited_signers", "goal", "closes_at",
+    "thank_you_message", "ask_role", "ask_organization", "ask_country", "ask_city", "ask_comment",
+)  # fmt: skip
+
+
+def user_has_verified_email(*, user: User) -> bool:
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
 @transaction.atomic
-def letter_publish(*, letter: Letter) -> Letter:
-    """Make a draft public; it then accepts signatures until it closes."""
+def letter_create(*, user: User, fields: Mapping[str, Any]) -> Letter:
+    """Start a draft; its creator becomes its owner."""
+    letter = Letter(status=Letter.Status.DRAFT)
+    _assign(letter=letter, fields=fields)
+    try:
+        with transaction.atomic():
+            letter.save()
+    except IntegrityError:
+        raise LetterActionError(_("This address is already taken. Choose another.")) from None
+    Membership.objects.create(letter=letter, user=user, role=Membership.Role.OWNER)
+    return letter
+
+
+def _assign(*, letter: Letter, fields: Mapping[str, Any]) -> list[str]:
+    changed = []
+    for name in EDITABLE_FIELDS:
+        if name == "slug" and letter.status != Letter.Status.DRAFT and letter.pk:
+            continue  # links to a public letter must keep working
+        if name in fields and getattr(letter, name) != fields[name]:
+            setattr(letter, name, fields[name])
+            changed.append(name)
+    return changed
+
+
+@transaction.atomic
+def letter_update(*, letter: Letter, user: User, fields: Mapping[str, Any]) -> Letter:
+    """Save an edit. A new text of a public letter becomes its next version."""
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    changed = _assign(letter=letter, fields=fields)
+    if not changed:
+        return letter
+    if letter.status != Letter.Status.DRAFT and {"title", "body"} & set(changed):
+        _check_publishable(letter=letter, check_closing=False)
+        letter.current_version = _version_add(letter=letter, user=user)
+        changed.append("current_version")
+    try:
+        with transaction.atomic():
+            letter.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError:
+        raise LetterActionError(_("This address is already taken. Choose another.")) from None
+    return letter
+
+
+def _version_add(*, letter: Letter, user: User | None) -> LetterVersion:
+    last = letter.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    return LetterVersion.objects.create(
+        letter=letter, number=last + 1, title=letter.title, body=letter.body, created_by=user
+    )
+
+
+def _check_publishable(*, letter: Letter, check_closing: bool = True) -> None:
+    if not letter.title.strip():
+        raise LetterActionError(_("A letter needs a title before it can be published."))
+    if not letter.body.strip():
+        raise LetterActionError(_("A letter needs a text before it can be published."))
+    if check_closing and letter.closes_at is not None and letter.closes_at <= timezone.now():
+        raise LetterActionError(
+            _("The closing date is in the past. Change it or leave it empty, then try again.")
+        )
+
+
+@transaction.atomic
+def letter_publish(*, letter: Letter, user: User | None = None) -> Letter:
+    """Make a draft public; it then accepts signatures until it closes.
+
+    The organizer who publishes must have verified their email address, the letter needs a
+    title and a text, and a closing date must lie ahead. The published text is version 1.
+    ``user=None`` is for trusted code only (seed data, the admin shell).
+    """
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    if letter.status != Letter.Status.DRAFT:
+        raise LetterActionError(_("This letter is already published."))
+    if user is not None and not user_has_verified_email(user=user):
+        raise LetterActionError(
+            _("Verify your email address before publishing: use the link we sent you, "
+              "or ask for a new one on your account page.")
+        )  # fmt: skip
+    _check_publishable(letter=letter)
     letter.status = Letter.Status.PUBLISHED
     letter.published_at = letter.published_at or timezone.now()
-    letter.save(update_fields=["status", "published_at", "updated_at"])
+    letter.current_version = _version_add(letter=letter, user=user)
+    letter.save(update_fields=["status", "published_at", "current_version", "updated_at"])
     transaction.on_commit(lambda: _share_card_refresh(letter_id=letter.pk), robust=True)
     return letter
 
@@ -57,6 +182,204 @@ def _share_card_refresh(*, letter_id: int) -> None:
 @transaction.atomic
 def letter_close(*, letter: Letter) -> Letter:
     """Stop accepting signatures; the text, count and list stay public."""
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    if letter.status != Letter.Status.PUBLISHED:
+        raise LetterActionError(_("Only a letter that is open for signing can be closed."))
     letter.status = Letter.Status.CLOSED
     letter.save(update_fields=["status", "updated_at"])
     return letter
+
+
+@transaction.atomic
+def letter_reopen(*, letter: Letter) -> Letter:
+    """Accept signatures again after closing."""
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    if letter.status != Letter.Status.CLOSED:
+        raise LetterActionError(_("Only a closed letter can be reopened."))
+    if letter.closes_at is not None and letter.closes_at <= timezone.now():
+        raise LetterActionError(
+            _("The closing date is in the past. Change it or leave it empty, then reopen.")
+        )
+    letter.status = Letter.Status.PUBLISHED
+    letter.save(update_fields=["status", "updated_at"])
+    return letter
+
+
+@transaction.atomic
+def letter_archive(*, letter: Letter) -> Letter:
+    """Take a public letter off the index and close it; its page stays readable."""
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    if letter.status not in {Letter.Status.PUBLISHED, Letter.Status.CLOSED}:
+        raise LetterActionError(_("Only a published or closed letter can be archived."))
+    letter.status = Letter.Status.ARCHIVED
+    letter.save(update_fields=["status", "updated_at"])
+    return letter
+
+
+@transaction.atomic
+def letter_unarchive(*, letter: Letter) -> Letter:
+    """Bring an archived letter back to the index, still closed to signing."""
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    if letter.status != Letter.Status.ARCHIVED:
+        raise LetterActionError(_("This letter is not archived."))
+    letter.status = Letter.Status.CLOSED
+    letter.save(update_fields=["status", "updated_at"])
+    return letter
+
+
+# Co-organizers -----------------------------------------------------------------------
+
+_INVITATION_SALT = "letters.invitation"
+
+
+def _normalize(email: str) -> str:
+    from signatories.services import email_normalize
+
+    return email_normalize(email=email)
+
+
+def _is_member_by_email(*, letter: Letter, normalized: str) -> bool:
+    return Membership.objects.filter(
+        Q(user__email__iexact=normalized) | Q(user__emailaddress__email__iexact=normalized),
+        letter=letter,
+    ).exists()
+
+
+@transaction.atomic
+def invitation_create(*, letter: Letter, invited_by: User, email: str, role: str) -> Invitation:
+    """Invite someone by email; the mail leaves from a worker after commit.
+
+    Inviting an address again replaces its pending invitation, so the old link stops working.
+    """
+    if role not in {Membership.Role.EDITOR, Membership.Role.VIEWER}:
+        raise LetterActionError(_("Invite as an editor or a viewer."))
+    try:
+        normalized = _normalize(email)
+    except ValueError:
+        raise LetterActionError(_("Enter a valid email address.")) from None
+    if _is_member_by_email(letter=letter, normalized=normalized):
+        raise LetterActionError(_("%(email)s already organizes this letter.") % {"email": email})
+    Invitation.objects.filter(
+        letter=letter, email_normalized=normalized, accepted_at__isnull=True
+    ).delete()
+    invitation = Invitation.objects.create(
+        letter=letter, email=email, email_normalized=normalized, role=role, invited_by=invited_by
+    )
+    tasks.invitation_send_after_commit(invitation_id=invitation.pk)
+    return invitation
+
+
+def invitation_token(*, invitation: Invitation) -> str:
+    return signing.dumps(invitation.pk, salt=_INVITATION_SALT, compress=True)
+
+
+def _max_age() -> timedelta:
+    return timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+
+
+def invitation_for_token(*, token: str) -> Invitation:
+    """The pending invitation behind a link, or LetterActionError saying what is wrong."""
+    try:
+        pk = signing.loads(token, salt=_INVITATION_SALT, max_age=_max_age())
+    except signing.SignatureExpired:
+        raise LetterActionError(
+            _("This invitation has expired. Ask the owner of the letter to invite you again.")
+        ) from None
+    except signing.BadSignature:
+        raise LetterActionError(_("This invitation link is not valid.")) from None
+    invitation = Invitation.objects.select_related("letter").filter(pk=pk).first()
+    if invitation is None:
+        raise LetterActionError(
+            _("This invitation was withdrawn or replaced by a newer one. Use the latest email.")
+        )
+    if invitation.accepted_at is not None:
+        raise LetterActionError(_("This invitation has already been used."))
+    if invitation.created_at + _max_age() <= timezone.now():
+        raise LetterActionError(
+            _("This invitation has expired. Ask the owner of the letter to invite you again.")
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Join a letter through an invitation link.
+
+    The account must have a verified email address equal to the invited one, so that a
+    forwarded or intercepted link does not hand the letter to someone else.
+    """
+    invitation = invitation_for_token(token=token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise LetterActionError(_("This invitation has already been used."))
+    verified = EmailAddress.objects.filter(
+        user=user, verified=True, email__iexact=invitation.email_normalized
+    ).exists()
+    if not verified:
+        raise LetterActionError(
+            _("This invitation was sent to %(email)s. Log in with an account whose verified "
+              "email address is %(email)s to accept it.") % {"email": invitation.email}
+        )  # fmt: skip
+    if Membership.objects.filter(letter_id=invitation.letter_id, user=user).exists():
+        raise LetterActionError(_("You already organize this letter."))
+    membership = Membership.objects.create(
+        letter_id=invitation.letter_id, user=user, role=invitation.role
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user  # type: ignore[assignment]
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+def invitation_revoke(*, letter: Letter, invitation_id: int) -> None:
+    """Withdraw a pending invitation; its link stops working."""
+    deleted, _rows = Invitation.objects.filter(
+        pk=invitation_id, letter=letter, accepted_at__isnull=True
+    ).delete()
+    if not deleted:
+        raise LetterActionError(_("This invitation no longer exists."))
+
+
+def _other_member(*, letter: Letter, membership_id: int) -> Membership:
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=membership_id, letter=letter)
+        .first()
+    )
+    if membership is None:
+        raise LetterActionError(_("This person no longer organizes this letter."))
+    if membership.role == Membership.Role.OWNER:
+        raise LetterActionError(
+            _("The owner cannot be removed or changed. Transfer ownership first.")
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, letter: Letter, membership_id: int) -> None:
+    """Remove a co-organizer. The owner stays until ownership is transferred."""
+    _other_member(letter=letter, membership_id=membership_id).delete()
+
+
+@transaction.atomic
+def membership_set_role(*, letter: Letter, membership_id: int, role: str) -> Membership:
+    """Make a co-organizer an editor or a viewer."""
+    if role not in {Membership.Role.EDITOR, Membership.Role.VIEWER}:
+        raise LetterActionError(_("Choose editor or viewer."))
+    membership = _other_member(letter=letter, membership_id=membership_id)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_transfer_ownership(*, letter: Letter, membership_id: int) -> Membership:
+    """Hand the letter to another co-organizer; the former owner stays on as an editor."""
+    target = _other_member(letter=letter, membership_id=membership_id)
+    Membership.objects.filter(letter=letter, role=Membership.Role.OWNER).update(
+        role=Membership.Role.EDITOR
+    )
+    target.role = Membership.Role.OWNER
+    target.save(update_fields=["role"])
+    return target

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("letters/<slug:slug>/", views.detail, name="detail"),
     path("letters/<slug:slug>/signatories/", views.signatories, name="signatories"),
+    path("letters/<slug:slug>/changes/", views.changes, name="changes"),
     path("api/letters/", api.letter_list, name="api-list"),
     path("api/letters/<str:slug>/", api.letter_detail, name="api-detail"),
     path("api/letters/<str:slug>/signatories/", api.signatory_list, name="api-signatories"),

@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from signatories.models import OutboxMessage, Signature
+from signatories.models import ExportLog, OutboxMessage, Signature, Update
 
 
 @admin.register(Signature)
@@ -8,7 +9,13 @@ class SignatureAdmin(admin.ModelAdmin):
     list_display = ["name", "letter", "status", "show_name", "created_at", "confirmed_at"]
     list_filter = ["status", "show_name", "letter"]
     search_fields = ["name", "email", "organization"]
-    readonly_fields = ["status", "email_normalized", "token_hash", "token_issued_at", "consent_version"]
+    readonly_fields = [
+        "status",
+        "email_normalized",
+        "token_hash",
+        "token_issued_at",
+        "consent_version",
+    ]
     list_select_related = ["letter"]
     show_full_result_count = False
 
@@ -19,3 +26,30 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["signature"]
     raw_id_fields = ["signature"]
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail of who downloaded signer data."""
+
+    list_display = ["created_at", "letter", "user", "format", "row_count"]
+    list_filter = ["format"]
+    list_select_related = ["letter", "user"]
+    readonly_fields = ["letter", "user", "format", "fields", "row_count", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Update)
+class UpdateAdmin(admin.ModelAdmin):
+    list_display = ["title", "letter", "status", "recipients_total", "sent_count", "failed_count"]
+    list_filter = ["status"]
+    list_select_related = ["letter"]
+    readonly_fields = [
+        "status", "published_at", "prepared_at", "finished_at",
+        "recipients_total", "sent_count", "failed_count", "skipped_count",
+    ]  # fmt: skip

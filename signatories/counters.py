@@ -120,7 +120,7 @@ def counts_rebuild(*, letter_id: int, expected: int | None) -> Counts:
             "" if expected is None else str(expected),
             counts.all,
             counts.hidden,
-            counts.updated,
+            counts.updated or time.time(),
         )
     except redis.RedisError:
         log.warning("Redis unavailable; count of letter %s not stored", letter_id)

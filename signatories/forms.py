@@ -3,8 +3,8 @@ import unicodedata
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import LazyTypedChoiceField
 from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
 from letters.models import Letter
 from signatories.services import SignatureData, email_normalize
@@ -35,12 +35,20 @@ def _multi_line(value: str) -> None:
     reject_control_characters(value, allow_newlines=True)
 
 
+class NormalizedEmailField(forms.EmailField):
+    """Applies Unicode NFKC first, so that full-width or composed look-alikes validate and
+    match their plain form."""
+
+    def to_python(self, value: object) -> str:
+        return unicodedata.normalize("NFKC", super().to_python(value))
+
+
 class SignForm(forms.Form):
     name = forms.CharField(
         label=_("Full name"), max_length=200, validators=[_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )  # fmt: skip
-    email = forms.EmailField(
+    email = NormalizedEmailField(
         label=_("Email"),
         max_length=254,
         help_text=_("We send you a link to confirm. It is never shown publicly."),
@@ -80,6 +88,7 @@ class SignForm(forms.Form):
     )
 
     def __init__(self, *args: object, letter: Letter, **kwargs: object) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.letter = letter
         for field, flag in _OPTIONAL_FIELDS.items():
@@ -116,4 +125,4 @@ class SignForm(forms.Form):
 
 
 class ResendForm(forms.Form):
-    email = forms.EmailField(label=_("Email"), max_length=254)
+    email = NormalizedEmailField(label=_("Email"), max_length=254)

@@ -11,9 +11,7 @@ PUBLIC_FIELDS = ("pk", "name", "role", "organization", "country", "city", "comme
 def signatory_list_public(*, letter: Letter) -> QuerySet[Signature]:
     """Confirmed signatories who chose to be named, newest first. Never with emails."""
     return (
-        Signature.objects.filter(
-            letter=letter, status=Signature.Status.CONFIRMED, show_name=True
-        )
+        Signature.objects.filter(letter=letter, status=Signature.Status.CONFIRMED, show_name=True)
         .order_by("-confirmed_at", "-pk")
         .only(*PUBLIC_FIELDS)
     )

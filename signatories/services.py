@@ -9,10 +9,14 @@ from enum import StrEnum
 from smtplib import SMTPException
 
 from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 from embeds.services import share_card_maybe_refresh
 from letters.models import Letter
@@ -73,6 +77,7 @@ def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
             with transaction.atomic():
                 signature = Signature.objects.create(
                     letter=letter,
+                    letter_version_id=letter.current_version_id,
                     email_normalized=normalized,
                     consent_version=settings.PRIVACY_NOTICE_VERSION,
                     **data.__dict__,
@@ -116,12 +121,12 @@ def outbox_kick() -> None:
     from signatories.tasks import outbox_drain
 
     try:
-        from django.core.cache import cache
-
         if settings.CELERY_TASK_ALWAYS_EAGER or cache.add("outbox-kick", 1, timeout=1):
             outbox_drain.delay()
-    except Exception:  # noqa: BLE001 - any broker or cache failure; the sweep catches up
-        log.warning("Could not announce new outbox messages; the sweep will send them")
+    except (KombuError, RedisError, OSError, RuntimeError):
+        log.warning(
+            "Could not announce new outbox messages; the sweep will send them", exc_info=True
+        )
 
 
 class ConfirmResult(StrEnum):
@@ -135,7 +140,9 @@ def signature_for_token(*, token: str) -> Signature | None:
     if not token or len(token) > 100:
         return None
     return (
-        Signature.objects.select_related("letter").filter(token_hash=token_hash(token=token)).first()
+        Signature.objects.select_related("letter")
+        .filter(token_hash=token_hash(token=token))
+        .first()
     )
 
 
@@ -193,6 +200,59 @@ def signature_resend(*, letter: Letter, email: str) -> None:
             _outbox_add_limited(signature=signature, kind=OutboxMessage.Kind.CONFIRM)
 
 
+WITHDRAW_SALT = "signatories.withdraw"
+
+
+def withdraw_token(*, signature: Signature) -> str:
+    """A signed, expiring link token; it dies with the signature it names."""
+    return signing.dumps({"s": signature.pk, "e": signature.email_normalized}, salt=WITHDRAW_SALT)
+
+
+def signature_for_withdraw_token(*, token: str) -> tuple[ConfirmResult, Signature | None]:
+    max_age = timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS)
+    try:
+        data = signing.loads(token, salt=WITHDRAW_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        return ConfirmResult.EXPIRED, None
+    except signing.BadSignature:
+        return ConfirmResult.UNKNOWN, None
+    signature = (
+        Signature.objects.select_related("letter")
+        .filter(pk=data.get("s"), email_normalized=data.get("e"))
+        .first()
+    )
+    return (ConfirmResult.CONFIRMED if signature else ConfirmResult.ALREADY), signature
+
+
+def signature_withdraw_request(*, letter: Letter, email: str) -> None:
+    """Email a withdrawal link to whoever signed with this address; silent for anyone else."""
+    try:
+        normalized = email_normalize(email=email)
+    except ValueError:
+        return
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update()
+            .filter(letter=letter, email_normalized=normalized)
+            .first()
+        )
+        if signature is not None:
+            _outbox_add_limited(signature=signature, kind=OutboxMessage.Kind.WITHDRAW)
+
+
+def signature_withdraw(*, signature: Signature) -> None:
+    """Delete a signature and everything kept about its signer; the count follows."""
+    with transaction.atomic():
+        deleted, _ = Signature.objects.filter(pk=signature.pk).delete()
+        was_counted = deleted and signature.status == Signature.Status.CONFIRMED
+        if was_counted:
+            hidden = 0 if signature.show_name else -1
+            letter_id = signature.letter_id
+            transaction.on_commit(
+                lambda: counters.counts_add(letter_id=letter_id, all=-1, hidden=hidden)
+            )
+
+
 def _claim_batch(*, limit: int) -> list[int]:
     now = timezone.now()
     with transaction.atomic():
@@ -221,17 +281,23 @@ def outbox_drain(*, limit: int = OUTBOX_BATCH) -> tuple[int, int]:
 
 
 def _send_all(messages: Iterable[OutboxMessage]) -> tuple[int, int]:
-    sent = failed = 0
-    with emails.connection() as connection:
+    messages = list(messages)
+    sent = 0
+    try:
+        with emails.connection() as connection:
+            for message in messages:
+                try:
+                    _send_one(message=message, connection=connection)
+                except (SMTPException, OSError) as error:
+                    _outbox_failed(message=message, error=error)
+                else:
+                    sent += 1
+    except (SMTPException, OSError) as error:
+        # The server could not be reached at all: every message still claimed backs off.
         for message in messages:
-            try:
-                _send_one(message=message, connection=connection)
-            except (SMTPException, OSError) as error:
-                failed += 1
+            if not OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=False).exists():
                 _outbox_failed(message=message, error=error)
-            else:
-                sent += 1
-    return sent, failed
+    return sent, len(messages) - sent
 
 
 def _send_one(*, message: OutboxMessage, connection: BaseEmailBackend) -> None:
@@ -245,8 +311,12 @@ def _send_one(*, message: OutboxMessage, connection: BaseEmailBackend) -> None:
         Signature.objects.filter(pk=signature.pk).update(
             token_hash=token_hash(token=token), token_issued_at=timezone.now()
         )
+    elif message.kind == OutboxMessage.Kind.WITHDRAW:
+        email = emails.withdraw(signature=signature, token=withdraw_token(signature=signature))
     else:
-        email = emails.already_signed(signature=signature)
+        email = emails.already_signed(
+            signature=signature, withdraw_token=withdraw_token(signature=signature)
+        )
     connection.send_messages([email])
     _outbox_done(message=message)
 
@@ -267,3 +337,16 @@ def _outbox_failed(*, message: OutboxMessage, error: Exception) -> None:
         claimed_until=None,
         last_error=str(error)[:300],
     )
+
+
+def signature_purge_unconfirmed() -> int:
+    """Delete signatures never confirmed within the retention period; return how many.
+
+    Nobody is counted or listed without confirming, so there is no reason to keep the
+    name and address of someone who never did.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.PENDING_RETENTION_DAYS)
+    _, by_model = Signature.objects.filter(
+        status=Signature.Status.PENDING, created_at__lt=cutoff
+    ).delete()
+    return by_model.get(Signature._meta.label, 0)

@@ -39,3 +39,9 @@ def counts_reconcile() -> None:
         "pk", flat=True
     ):
         counters.counts_reconcile(letter_id=letter_id)
+
+
+@shared_task(ignore_result=True)
+def signatures_purge_unconfirmed() -> int:
+    """Periodic: forget signers who never confirmed."""
+    return services.signature_purge_unconfirmed()

@@ -2,26 +2,31 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from letters.models import Letter
 from letters.selectors import letter_get_public
 from letters.views import letter_page_context
 from signatories import services
 from signatories.forms import ResendForm, SignForm
 
 
+def _closed(request: HttpRequest, letter: Letter) -> HttpResponse:
+    context = letter_page_context(letter=letter)
+    return render(request, "letters/detail.html", context, status=409)
+
+
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_get_public(slug=slug)
     if not letter.is_open:
-        context = letter_page_context(letter=letter)
-        return render(request, "letters/detail.html", context, status=409)
+        return _closed(request, letter)
     form = SignForm(request.POST, letter=letter)
     if not form.is_valid():
         context = letter_page_context(letter=letter, form=form)
         return render(request, "letters/detail.html", context, status=400)
     try:
         services.signature_create(letter=letter, data=form.signature_data())
-    except services.LetterNotOpen:
-        return render(request, "letters/detail.html", letter_page_context(letter=letter), status=409)
+    except services.LetterNotOpen:  # closed between the check and the insert
+        return _closed(request, letter)
     return redirect("signatories:check-inbox", slug=letter.slug)
 
 
@@ -39,15 +44,14 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     else:
         signature = services.signature_for_token(token=token)
         state = services.token_state(signature=signature)
-    status = 200 if state in {services.ConfirmResult.CONFIRMED, services.ConfirmResult.ALREADY} else 400
-    if state == services.ConfirmResult.UNKNOWN:
-        status = 404
+    status = {"confirmed": 200, "already": 200, "expired": 400, "unknown": 404}[state.value]
     context = {
         "state": state.value,
         "signature": signature,
         "letter": signature.letter if signature else None,
         "done": request.method == "POST",
         "resend_form": ResendForm(),
+        "withdraw_token": services.withdraw_token(signature=signature) if signature else None,
     }
     return render(request, "signatories/confirm.html", context, status=status)
 
@@ -64,3 +68,28 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
         )
     services.signature_resend(letter=letter, email=form.cleaned_data["email"])
     return redirect("signatories:check-inbox", slug=letter.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw_request(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = letter_get_public(slug=slug)
+    form = ResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.signature_withdraw_request(letter=letter, email=form.cleaned_data["email"])
+        return redirect("signatories:check-inbox", slug=letter.slug)
+    status = 400 if request.method == "POST" else 200
+    context = {"letter": letter, "form": form}
+    return render(request, "signatories/withdraw_request.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    """GET only shows a button, like the confirmation link."""
+    state, signature = services.signature_for_withdraw_token(token=token)
+    done = False
+    if request.method == "POST" and signature is not None:
+        services.signature_withdraw(signature=signature)
+        done = True
+    status = {"confirmed": 200, "already": 410, "expired": 400, "unknown": 404}[state.value]
+    context = {"state": state.value, "signature": signature, "done": done}
+    return render(request, "signatories/withdraw.html", context, status=status)

@@ -53,6 +53,63 @@ def sign_data(**overrides: Any) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def make_organizer(*, letter: Letter, role: str = "editor", **overrides: Any) -> Any:
+    """A user with a membership of ``role`` on ``letter``."""
+    from django.contrib.auth import get_user_model
+
+    from letters.models import Membership
+
+    n = next(_seq)
+    fields: dict[str, Any] = {"username": f"organizer{n}", "email": f"organizer{n}@example.org"}
+    fields.update(overrides)
+    user = get_user_model().objects.create_user(**fields)
+    Membership.objects.create(letter=letter, user=user, role=role)
+    return user
+
+
+def make_signatures(*, letter: Letter, count: int, **overrides: Any) -> list[Signature]:
+    """Many confirmed signatures in one INSERT, for volume tests."""
+    now = timezone.now()
+    rows = []
+    for _ in range(count):
+        n = next(_seq)
+        fields: dict[str, Any] = {
+            "letter": letter,
+            "name": f"Signer {n}",
+            "email": f"signer{n}@example.org",
+            "email_normalized": f"signer{n}@example.org",
+            "consent_version": settings.PRIVACY_NOTICE_VERSION,
+            "status": Signature.Status.CONFIRMED,
+            "confirmed_at": now,
+        }
+        fields.update(overrides)
+        rows.append(Signature(**fields))
+    return Signature.objects.bulk_create(rows, batch_size=2000)
+
+
+def make_user(
+    *,
+    email: str | None = None,
+    verified: bool = True,
+    password: str = "pw",  # noqa: S107
+) -> Any:
+    """An organizer account with allauth's email record, verified unless told otherwise."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    n = next(_seq)
+    email = email or f"organizer{n}@example.org"
+    user = get_user_model().objects.create_user(username=f"user{n}", email=email, password=password)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return user
+
+
+def make_member(*, letter: Letter, user: Any = None, role: str = "owner") -> Any:
+    from letters.models import Membership
+
+    return Membership.objects.create(letter=letter, user=user or make_user(), role=role)
+
+
 def make_pending_signature(*, letter: Letter, token: str, **overrides: Any) -> Signature:
     """A signature waiting for confirmation whose emailed token is ``token``."""
     from signatories.services import token_hash

@@ -1,33 +1,220 @@
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
+from letters.models import Letter
 from signatories import services
 from signatories.models import OutboxMessage, Signature
-from tests.factories import make_letter, sign_data
+from tests.factories import make_letter, make_signature, sign_data
 
 pytestmark = pytest.mark.django_db
 
 
+def sign(client, letter, **overrides):
+    return client.post(reverse("signatories:sign", args=[letter.slug]), sign_data(**overrides))
+
+
+def assert_nothing_stored():
+    assert Signature.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
+
+
 def test_a_valid_signature_is_stored_pending_and_leads_to_check_your_inbox(client):
     letter = make_letter()
-    response = client.post(reverse("signatories:sign", args=[letter.slug]), sign_data())
+    response = sign(client, letter, role="Illustrator", organization="Studio Nord")
     assert response.status_code == 302
     assert response["Location"] == reverse("signatories:check-inbox", args=[letter.slug])
     signature = Signature.objects.get()
     assert signature.status == Signature.Status.PENDING
-    assert signature.email_normalized == "ada@example.org"
+    assert (signature.name, signature.role, signature.organization) == (
+        "Ada Example",
+        "Illustrator",
+        "Studio Nord",
+    )
+    assert signature.consent_version
+    assert signature.show_name is True
+    assert signature.opt_in_updates is False
     assert OutboxMessage.objects.filter(signature=signature, sent_at=None).count() == 1
+    assert "Check your inbox" in client.get(response["Location"]).content.decode()
 
 
-def test_the_confirmation_email_has_a_link_that_confirms_on_post_only(client):
+def test_the_email_is_queued_only_after_the_transaction_commits(
+    client, django_capture_on_commit_callbacks
+):
     letter = make_letter()
-    client.post(reverse("signatories:sign", args=[letter.slug]), sign_data())
-    assert services.outbox_drain() == (1, 0)
+    with django_capture_on_commit_callbacks() as callbacks:
+        sign(client, letter)
+    assert [c.__name__ for c in callbacks] == ["outbox_kick"]
+    assert mail.outbox == []
+
+
+def test_opt_in_and_hidden_name_are_stored(client):
+    letter = make_letter()
+    sign(client, letter, show_name=None, updates="on")
+    signature = Signature.objects.get()
+    assert signature.show_name is False
+    assert signature.opt_in_updates is True
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"name": None}, "name", "This field is required."),
+        ({"name": "   "}, "name", "This field is required."),
+        ({"email": None}, "email", "This field is required."),
+        ({"email": ""}, "email", "This field is required."),
+        ({"email": "not-an-address"}, "email", "Enter a valid email address."),
+        ({"email": "ada@exa mple.org"}, "email", "Enter a valid email address."),
+        ({"name": "x" * 201}, "name", "Ensure this value has at most 200 characters"),
+        ({"comment": "y" * 501}, "comment", "Ensure this value has at most 500 characters"),
+        ({"name": "Ada\x00Example"}, "name", "Null characters are not allowed."),
+        ({"name": "Ada\x07Example"}, "name", "Remove the invisible control characters"),
+        ({"comment": "Fine\u202eevil"}, "comment", "Remove the invisible control characters"),
+        ({"consent": None}, "consent", "Please agree to the privacy notice to sign."),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_stores_nothing(client, overrides, field, message):
+    letter = make_letter(ask_comment=True)
+    response = sign(client, letter, **overrides)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert field in response.context["form"].errors
+    assert_nothing_stored()
+
+
+def test_a_comment_may_span_lines(client):
+    letter = make_letter(ask_comment=True)
+    assert sign(client, letter, comment="Line one\nLine two").status_code == 302
+    assert Signature.objects.get().comment == "Line one\nLine two"
+
+
+def test_fields_the_letter_does_not_ask_for_are_ignored(client):
+    letter = make_letter(ask_organization=False)
+    sign(client, letter, organization="Should not be kept")
+    assert Signature.objects.get().organization == ""
+
+
+def test_signing_a_draft_is_not_found(client):
+    letter = make_letter(status=Letter.Status.DRAFT)
+    assert sign(client, letter).status_code == 404
+    assert_nothing_stored()
+
+
+def test_signing_an_unknown_letter_is_not_found(client):
+    response = client.post("/letters/no-such-letter/sign/", sign_data())
+    assert response.status_code == 404
+    assert_nothing_stored()
+
+
+def test_signing_a_closed_letter_is_refused_with_a_clear_message(client):
+    letter = make_letter(status=Letter.Status.CLOSED)
+    response = sign(client, letter)
+    assert response.status_code == 409
+    assert "Signing is closed" in response.content.decode()
+    assert_nothing_stored()
+
+
+def test_signing_after_the_closing_date_is_refused(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    letter = make_letter(closes_at=timezone.now() - timedelta(minutes=1))
+    response = sign(client, letter)
+    assert response.status_code == 409
+    assert "Signing is closed" in response.content.decode()
+    assert_nothing_stored()
+
+
+def test_a_post_without_csrf_token_is_refused():
+    letter = make_letter()
+    client = Client(enforce_csrf_checks=True)
+    response = sign(client, letter)
+    assert response.status_code == 403
+    assert_nothing_stored()
+
+
+def test_get_on_the_sign_url_changes_nothing(client):
+    letter = make_letter()
+    assert client.get(reverse("signatories:sign", args=[letter.slug])).status_code == 405
+    assert_nothing_stored()
+
+
+def test_new_pending_and_confirmed_addresses_get_the_same_answer(client):
+    letter = make_letter()
+    make_signature(letter=letter, email="pending@example.org", status=Signature.Status.PENDING)
+    make_signature(letter=letter, email="done@example.org")
+    answers = [
+        sign(client, letter, email=email)
+        for email in ["new@example.org", "pending@example.org", "done@example.org"]
+    ]
+    assert {(a.status_code, a["Location"]) for a in answers} == {
+        (302, reverse("signatories:check-inbox", args=[letter.slug]))
+    }
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["ADA@EXAMPLE.ORG", " ada@example.org ", "ａｄａ@example.org", "Ada@ＥＸＡＭＰＬＥ.org"],
+)
+def test_the_same_address_in_another_form_is_one_signature(client, variant):
+    letter = make_letter()
+    assert sign(client, letter).status_code == 302
+    assert sign(client, letter, email=variant).status_code == 302
+    assert Signature.objects.count() == 1
+
+
+def test_an_internationalised_domain_matches_its_ascii_form(client):
+    letter = make_letter()
+    assert sign(client, letter, email="jose@bücher.example").status_code == 302
+    assert sign(client, letter, email="jose@xn--bcher-kva.example").status_code == 302
+    assert Signature.objects.get().email_normalized == "jose@xn--bcher-kva.example"
+
+
+def test_a_pending_signer_who_signs_again_gets_the_email_again_a_few_times_a_day(client, settings):
+    settings.EMAILS_PER_SIGNATURE_PER_DAY = 3
+    letter = make_letter()
+    for _ in range(5):
+        sign(client, letter)
+    assert Signature.objects.count() == 1
+    assert OutboxMessage.objects.filter(kind=OutboxMessage.Kind.CONFIRM).count() == 3
+    services.outbox_drain()
+    assert len(mail.outbox) == 3
+
+
+def test_a_confirmed_signer_who_signs_again_gets_an_already_signed_email(client):
+    letter = make_letter()
+    signature = make_signature(letter=letter, email="ada@example.org", name="Ada First")
+    sign(client, letter, name="Someone Else")
+    services.outbox_drain()
     (message,) = mail.outbox
-    link = next(w for w in message.body.split() if "/confirm/" in w)
-    path = link.removeprefix("http://testserver")
-    assert client.get(path).status_code == 200
-    assert Signature.objects.get().status == Signature.Status.PENDING
-    assert client.post(path).status_code == 200
-    assert Signature.objects.get().status == Signature.Status.CONFIRMED
+    assert message.to == ["ada@example.org"]
+    assert "already" in message.subject.lower()
+    assert "http://testserver/withdraw/" in message.body
+    signature.refresh_from_db()
+    assert signature.name == "Ada First"
+    assert signature.status == Signature.Status.CONFIRMED
+
+
+def test_markup_in_name_and_comment_is_escaped_on_pages_and_in_the_email(client):
+    letter = make_letter(ask_comment=True)
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    sign(client, letter, name=evil, comment=evil)
+    services.outbox_drain()
+    (message,) = mail.outbox
+    html = message.alternatives[0].content
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+    signature = Signature.objects.get()
+    token = next(w for w in message.body.split() if "/confirm/" in w).rsplit("/", 2)[-2]
+    confirm_page = client.get(reverse("signatories:confirm", args=[token]))
+    assert "<script>alert" not in confirm_page.content.decode()
+    client.post(reverse("signatories:confirm", args=[token]))
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+    for url in [letter.get_absolute_url(), reverse("letters:signatories", args=[letter.slug])]:
+        page = client.get(url).content.decode()
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+        assert "<script>alert" not in page
+        assert "<img src=x" not in page

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from letters.models import Letter
+from letters.models import Letter, LetterVersion, Membership
 from signatories import counters
 from signatories.models import Signature
 from signatories.services import email_normalize
@@ -47,12 +47,60 @@ of us work under contracts that make speaking out risky, and a number can speak 
 *Signatures are confirmed by email before they count. Addresses are never published.*
 """
 
-FIRST = ["Amara", "Jonas", "Lucía", "Mei", "Tomasz", "Nadia", "Kwame", "Ingrid", "Ravi", "Sofia",
-         "Émile", "Hana", "Diego", "Olu", "Freya", "Yusuf", "Camille", "Bao", "Petra", "Idris"]
-LAST = ["Okafor", "Lindqvist", "Moreno", "Tanaka", "Kowalski", "Haddad", "Mensah", "Berg",
-        "Iyer", "Rossi", "Laurent", "Sato", "Ferreira", "Adeyemi", "Nakamura", "Novak"]
-ROLES = ["Illustrator", "Voice actor", "Novelist", "Composer", "Concept artist", "Translator",
-         "Photographer", "Animator", "Session musician", "Screenwriter", "Comic artist", "Editor"]
+FIRST = [
+    "Amara",
+    "Jonas",
+    "Lucía",
+    "Mei",
+    "Tomasz",
+    "Nadia",
+    "Kwame",
+    "Ingrid",
+    "Ravi",
+    "Sofia",
+    "Émile",
+    "Hana",
+    "Diego",
+    "Olu",
+    "Freya",
+    "Yusuf",
+    "Camille",
+    "Bao",
+    "Petra",
+    "Idris",
+]
+LAST = [
+    "Okafor",
+    "Lindqvist",
+    "Moreno",
+    "Tanaka",
+    "Kowalski",
+    "Haddad",
+    "Mensah",
+    "Berg",
+    "Iyer",
+    "Rossi",
+    "Laurent",
+    "Sato",
+    "Ferreira",
+    "Adeyemi",
+    "Nakamura",
+    "Novak",
+]
+ROLES = [
+    "Illustrator",
+    "Voice actor",
+    "Novelist",
+    "Composer",
+    "Concept artist",
+    "Translator",
+    "Photographer",
+    "Animator",
+    "Session musician",
+    "Screenwriter",
+    "Comic artist",
+    "Editor",
+]
 COUNTRIES = ["GB", "DE", "FR", "ES", "JP", "PL", "NG", "SE", "IN", "IT", "US", "CA", "BR", "KE"]
 
 
@@ -80,11 +128,15 @@ class Command(BaseCommand):
             },
         )
         if created:
+            letter.current_version = LetterVersion.objects.create(
+                letter=letter, number=1, title=letter.title, body=letter.body
+            )
+            letter.save(update_fields=["current_version"])
             self._signatures(letter, signatures)
         counters.counts_forget(letter_id=letter.pk)
         counts = counters.counts_rebuild(letter_id=letter.pk, expected=None)
         self.stdout.write(f"Demo letter: /letters/{letter.slug}/ ({counts.all} signatures)")
-        self._admin()
+        self._admin(letter)
 
     def _signatures(self, letter: Letter, number: int) -> None:
         rng = random.Random(2026)  # noqa: S311 - demo data, not security
@@ -110,7 +162,7 @@ class Command(BaseCommand):
             )
         Signature.objects.bulk_create(rows)
 
-    def _admin(self) -> None:
+    def _admin(self, letter: Letter) -> None:
         """Create the admin once; its password is kept in var/ so every run can print it."""
         User = get_user_model()
         saved = Path(settings.VAR_DIR) / "demo_admin_password"
@@ -122,3 +174,14 @@ class Command(BaseCommand):
             saved.chmod(0o600)
         password = saved.read_text() if saved.exists() else "(set when it was created)"
         self.stdout.write(f"Demo admin: /admin/ username admin, password {password}")
+        # The admin also organizes the demo letter: log in at /accounts/login/ by email.
+        from allauth.account.models import EmailAddress
+
+        admin = User.objects.get(username="admin")
+        EmailAddress.objects.get_or_create(
+            user=admin, email=admin.email, defaults={"verified": True, "primary": True}
+        )
+        Membership.objects.get_or_create(
+            letter=letter, user=admin, defaults={"role": Membership.Role.OWNER}
+        )
+        self.stdout.write(f"Organizer: /organize/ after logging in as {admin.email}")

@@ -1,0 +1,31 @@
+"""Emails to organizers, built from templates/emails/<name>* like the signature emails."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
+
+from letters.models import Invitation
+from signatories.emails import _build, connection
+
+__all__ = ["connection", "invitation"]
+
+
+def invitation(*, invitation: Invitation) -> EmailMultiAlternatives:
+    from letters.services import invitation_token
+
+    token = invitation_token(invitation=invitation)
+    path = reverse("organize:invitation-accept", kwargs={"token": token})
+    inviter = invitation.invited_by
+    return _build(
+        name="invitation",
+        to=invitation.email,
+        language=invitation.letter.language,
+        context={
+            "invitation": invitation,
+            "letter": invitation.letter,
+            "inviter_email": inviter.email if inviter else "",
+            "role": invitation.get_role_display(),
+            "accept_url": f"{settings.SITE_URL}{path}",
+            "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
+        },
+    )

@@ -1,0 +1,306 @@
+"""Pages where organizers draft, publish and share their letters.
+
+Every view that touches a letter gets it from ``letter_get_for_editor`` with the role it
+needs: outsiders see a 404, members with a lower role a 403. Anonymous visitors are sent
+to the login page by ``login_required`` before any letter is looked up.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from letters import selectors, services
+from letters.forms import InvitationForm, LetterForm, RoleForm
+from letters.models import Letter, Membership
+from letters.views import letter_page_context
+
+VIEWER, EDITOR, OWNER = Membership.Role.VIEWER, Membership.Role.EDITOR, Membership.Role.OWNER
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = {
+        "rows": selectors.dashboard_rows(user=request.user),
+        "newest": selectors.signature_list_newest_for_user(user=request.user),
+        "email_verified": services.user_has_verified_email(user=request.user),
+    }
+    return render(request, "letters/organize/dashboard.html", context)
+
+
+def _form_page(
+    request: HttpRequest, form: LetterForm, letter: Letter | None, status: int = 200
+) -> HttpResponse:
+    preview_html = None
+    if "preview" in request.POST and form.is_valid():
+        preview_html = services.letter_render_markdown(text=form.cleaned_data["body"])
+    context = {"form": form, "letter": letter, "preview_html": preview_html}
+    return render(request, "letters/organize/letter_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def letter_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _form_page(request, LetterForm(), None)
+    form = LetterForm(request.POST)
+    if not form.is_valid():
+        return _form_page(request, form, None, status=400)
+    if "preview" in request.POST:
+        return _form_page(request, form, None)
+    try:
+        letter = services.letter_create(user=request.user, fields=form.cleaned_data)
+    except services.LetterActionError as error:
+        form.add_error("slug", error.message)
+        return _form_page(request, form, None, status=400)
+    messages.success(request, _("Draft saved. Preview it, then publish when you are ready."))
+    return redirect("organize:letter", slug=letter.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def letter_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+    if request.method == "GET":
+        return _form_page(request, LetterForm(instance=letter), letter)
+    form = LetterForm(request.POST, instance=Letter.objects.get(pk=letter.pk))
+    if not form.is_valid():
+        return _form_page(request, form, letter, status=400)
+    if "preview" in request.POST:
+        return _form_page(request, form, letter)
+    try:
+        letter = services.letter_update(letter=letter, user=request.user, fields=form.cleaned_data)
+    except services.LetterActionError as error:
+        form.add_error(None, error.message)
+        return _form_page(request, form, letter, status=400)
+    messages.success(request, _("Changes saved."))
+    return redirect("organize:letter", slug=letter.slug)
+
+
+@login_required
+@require_POST
+def markdown_preview(request: HttpRequest) -> HttpResponse:
+    """The sanitised HTML of a text, for the live preview script."""
+    text = request.POST.get("body", "")[:100_000]
+    return HttpResponse(services.letter_render_markdown(text=text), content_type="text/html")
+
+
+@login_required
+@require_GET
+def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    context = {
+        "letter": letter,
+        "role": letter.membership.role,  # type: ignore[attr-defined]
+        "versions": selectors.letter_versions(letter=letter)[:20],
+        "email_verified": services.user_has_verified_email(user=request.user),
+    }
+    return render(request, "letters/organize/letter.html", context)
+
+
+@login_required
+@require_GET
+def letter_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The public page as a signer will see it, sign form disabled."""
+    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    context = {**letter_page_context(letter=letter), "preview": True}
+    response = render(request, "letters/detail.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _lifecycle(
+    request: HttpRequest,
+    slug: str,
+    *,
+    role: str,
+    action: Callable[[Letter], object],
+    done: str,
+) -> HttpResponse:
+    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=role)
+    try:
+        action(letter)
+    except services.LetterActionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("organize:letter", slug=letter.slug)
+
+
+@login_required
+@require_POST
+def letter_publish(request: HttpRequest, slug: str) -> HttpResponse:
+    return _lifecycle(
+        request, slug, role=EDITOR,
+        action=lambda letter: services.letter_publish(letter=letter, user=request.user),
+        done=_("The letter is published and accepts signatures."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def letter_close(request: HttpRequest, slug: str) -> HttpResponse:
+    return _lifecycle(
+        request, slug, role=EDITOR,
+        action=lambda letter: services.letter_close(letter=letter),
+        done=_("Signing is closed. The letter and its signatories stay public."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def letter_reopen(request: HttpRequest, slug: str) -> HttpResponse:
+    return _lifecycle(
+        request, slug, role=EDITOR,
+        action=lambda letter: services.letter_reopen(letter=letter),
+        done=_("Signing is open again."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def letter_archive(request: HttpRequest, slug: str) -> HttpResponse:
+    return _lifecycle(
+        request, slug, role=OWNER,
+        action=lambda letter: services.letter_archive(letter=letter),
+        done=_("The letter is archived: off the index, its page still readable."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def letter_unarchive(request: HttpRequest, slug: str) -> HttpResponse:
+    return _lifecycle(
+        request, slug, role=OWNER,
+        action=lambda letter: services.letter_unarchive(letter=letter),
+        done=_("The letter is back on the index, closed to signing."),
+    )  # fmt: skip
+
+
+def _team_page(
+    request: HttpRequest, letter: Letter, form: InvitationForm | None = None, status: int = 200
+) -> HttpResponse:
+    context = {
+        "letter": letter,
+        "role": letter.membership.role,  # type: ignore[attr-defined]
+        "members": selectors.letter_members(letter=letter),
+        "invitations": selectors.letter_pending_invitations(letter=letter),
+        "form": form or InvitationForm(),
+        "role_choices": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+    }
+    return render(request, "letters/organize/team.html", context, status=status)
+
+
+@login_required
+@require_GET
+def team(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    return _team_page(request, letter)
+
+
+@login_required
+@require_POST
+def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=OWNER)
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        return _team_page(request, letter, form, status=400)
+    try:
+        services.invitation_create(
+            letter=letter,
+            invited_by=request.user,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+        )
+    except services.LetterActionError as error:
+        form.add_error("email", error.message)
+        return _team_page(request, letter, form, status=400)
+    messages.success(
+        request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+    )
+    return redirect("organize:team", slug=letter.slug)
+
+
+def _team_action(
+    request: HttpRequest, slug: str, action: Callable[[Letter], object], done: str
+) -> HttpResponse:
+    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=OWNER)
+    try:
+        action(letter)
+    except services.LetterActionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("organize:team", slug=letter.slug)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    return _team_action(
+        request, slug,
+        lambda letter: services.invitation_revoke(letter=letter, invitation_id=invitation_id),
+        _("Invitation withdrawn; its link no longer works."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    return _team_action(
+        request, slug,
+        lambda letter: services.membership_remove(letter=letter, membership_id=membership_id),
+        _("Co-organizer removed."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    role = request.POST.get("role", "")
+    return _team_action(
+        request, slug,
+        lambda letter: services.membership_set_role(
+            letter=letter, membership_id=membership_id, role=role
+        ),
+        _("Role changed."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def member_transfer(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    return _team_action(
+        request, slug,
+        lambda letter: services.membership_transfer_ownership(
+            letter=letter, membership_id=membership_id
+        ),
+        _("Ownership transferred. You are now an editor of this letter."),
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows what the link is for and a button; only POST joins the letter."""
+    try:
+        if request.method == "POST":
+            membership = services.invitation_accept(token=token, user=request.user)
+        else:
+            invitation = services.invitation_for_token(token=token)
+    except services.LetterActionError as error:
+        context = {"error": error.message}
+        return render(request, "letters/organize/invitation.html", context, status=400)
+    if request.method == "GET":
+        return render(request, "letters/organize/invitation.html", {"invitation": invitation})
+    messages.success(
+        request,
+        _("You now organize “%(title)s” as %(role)s.")
+        % {"title": membership.letter.title, "role": membership.get_role_display()},
+    )
+    return redirect("organize:letter", slug=membership.letter.slug)

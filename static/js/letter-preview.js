@@ -1,0 +1,36 @@
+// Live preview of the letter text while typing. Without JavaScript the
+// "Preview the text" button renders the same preview on the server.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-preview-form]");
+  if (!form || !window.fetch) { return; }
+  var source = form.querySelector("[data-preview-source]");
+  var target = document.querySelector("[data-preview-target]");
+  var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+  if (!source || !target || !token) { return; }
+  var timer = null;
+  var latest = 0;
+
+  function render() {
+    var ticket = ++latest;
+    var body = new FormData();
+    body.append("body", source.value);
+    fetch(form.dataset.previewUrl, {
+      method: "POST",
+      body: body,
+      headers: { "X-CSRFToken": token.value },
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.ok ? response.text() : null;
+    }).then(function (html) {
+      // The server returns sanitised HTML (nh3); only the newest answer is shown.
+      if (html !== null && ticket === latest) { target.innerHTML = html; }
+    }).catch(function () { /* keep the last preview; the button still works */ });
+  }
+
+  source.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(render, 400);
+  });
+  if (source.value) { render(); }
+})();

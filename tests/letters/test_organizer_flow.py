@@ -1,0 +1,74 @@
+"""One organizer's whole journey through the views, with a real worker sending the mail."""
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from letters.models import Letter
+from signatories import services as signing
+from signatories.models import Signature
+from tests.factories import sign_data
+
+pytestmark = pytest.mark.django_db
+
+
+def link_in(body: str, fragment: str) -> str:
+    return next(w for w in body.split() if fragment in w).removeprefix("http://testserver")
+
+
+def test_sign_up_verify_draft_preview_publish_and_see_a_signature_arrive(
+    client, mail_worker, django_capture_on_commit_callbacks
+):
+    # Sign up; the verification mail leaves from the worker after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_signup"),
+            {
+                "email": "org@example.org",
+                "password1": "pass phrase 42",
+                "password2": "pass phrase 42",
+            },
+        )
+    assert response.status_code == 302
+    (verification,) = mail_worker(1)
+    client.post(link_in(verification.body, "/accounts/confirm-email/"))
+
+    # Draft, then preview the text and the page as a signer would see it.
+    draft = {"title": "Open the archives", "slug": "open-archives", "language": "en",
+             "body": "We ask the city to **open** its archives.", "ask_role": "on",
+             "thank_you_message": "Thank you for signing."}  # fmt: skip
+    response = client.post(reverse("organize:letter-create"), {**draft, "preview": "1"})
+    assert "<strong>open</strong>" in response.content.decode()
+    assert not Letter.objects.exists()
+    client.post(reverse("organize:letter-create"), draft)
+    letter = Letter.objects.get(slug="open-archives")
+    preview = client.get(reverse("organize:letter-preview", kwargs={"slug": letter.slug}))
+    assert "Preview — not published" in preview.content.decode()
+    assert client.get(letter.get_absolute_url()).status_code == 404
+
+    # Publish.
+    response = client.post(
+        reverse("organize:letter-publish", kwargs={"slug": letter.slug}), follow=True
+    )
+    assert "The letter is published and accepts signatures." in response.content.decode()
+    assert client.get(letter.get_absolute_url()).status_code == 200
+
+    # A signature arrives and is confirmed through the emailed link.
+    signer = Client()
+    signer.post(reverse("signatories:sign", kwargs={"slug": letter.slug}), sign_data())
+    mail.outbox.clear()
+    assert signing.outbox_drain() == (1, 0)
+    confirm = link_in(mail.outbox[0].body, "/confirm/")
+    with django_capture_on_commit_callbacks(execute=True):
+        done = signer.post(confirm)
+    assert "Thank you for signing." in done.content.decode()
+    signature = Signature.objects.get()
+    assert signature.status == Signature.Status.CONFIRMED
+    assert signature.letter_version.number == 1
+
+    # It appears in the dashboard: counted today and in total, and among the newest.
+    dashboard = client.get(reverse("organize:dashboard"))
+    (row,) = dashboard.context["rows"]
+    assert (row.letter.slug, row.today, row.total) == ("open-archives", 1, 1)
+    assert "Ada Example" in dashboard.content.decode()
