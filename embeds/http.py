@@ -10,8 +10,10 @@ import hashlib
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.utils.http import parse_etags
+from django.utils import translation
+from django.utils.http import parse_etags, split_header_value
 
 MAX_AGE = 15
 STALE_WHILE_REVALIDATE = 30
@@ -66,7 +68,10 @@ def public_read(*, max_age: int = MAX_AGE, cors: bool = True) -> Callable[[View]
             if request.method == "OPTIONS":
                 response = _preflight()
             elif request.method in {"GET", "HEAD"}:
-                response = view(request, *args, **kwargs)
+                # The same answer whatever the visitor's Accept-Language: views that
+                # speak another language choose it from the letter or the query string.
+                with translation.override(settings.LANGUAGE_CODE):
+                    response = view(request, *args, **kwargs)
             else:
                 response = HttpResponse(status=405)
                 response["Allow"] = "GET, HEAD, OPTIONS"
@@ -74,8 +79,36 @@ def public_read(*, max_age: int = MAX_AGE, cors: bool = True) -> Callable[[View]
                 response["Access-Control-Allow-Origin"] = "*"
                 response["Access-Control-Expose-Headers"] = "ETag"
             response.setdefault("Cache-Control", cache_control(max_age=max_age))
+            response.public_read = True  # type: ignore[attr-defined]
             return response
 
         return wrapped
 
     return decorator
+
+
+class PublicReadVaryMiddleware:
+    """Drop the ``Vary: Accept-Language`` that LocaleMiddleware adds to every response,
+    on public reads only: their bodies do not depend on it (see ``public_read``), and a
+    CDN that honours Vary would otherwise keep one copy per browser language.
+
+    It must come before LocaleMiddleware in MIDDLEWARE, so that it sees the response
+    after LocaleMiddleware has patched it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(response, "public_read", False) and response.has_header("Vary"):
+            kept = [
+                field
+                for field in split_header_value(response["Vary"])
+                if field.lower() != "accept-language"
+            ]
+            if kept:
+                response["Vary"] = ", ".join(kept)
+            else:
+                del response["Vary"]
+        return response

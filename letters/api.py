@@ -98,13 +98,13 @@ def _no_letter(slug: str) -> JsonResponse:
 
 @public_read()
 def letter_list(request: HttpRequest) -> HttpResponse:
-    """Published and closed letters, newest first, a page at a time."""
+    """The letters of the public index (published and closed), newest first, by pages."""
     try:
         limit = page_limit(request)
         after = cursor_decode(request.GET["cursor"]) if "cursor" in request.GET else None
     except BadQuery as error:
         return json_error(400, str(error))
-    letters = selectors.letter_list_public().order_by("-published_at", "-pk")
+    letters = selectors.letter_list_index().order_by("-published_at", "-pk")
     if after is not None:
         at, pk = after
         letters = letters.filter(Q(published_at__lt=at) | Q(published_at=at, pk__lt=pk))

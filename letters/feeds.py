@@ -10,7 +10,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
 from letters.models import Letter
-from letters.selectors import letter_list_public
+from letters.selectors import letter_list_index
 
 FEED_SIZE = 30
 
@@ -21,7 +21,7 @@ class LatestLettersFeed(Feed):
     description = _("Newly published open letters. Every signature is confirmed by email.")
 
     def items(self) -> QuerySet[Letter]:
-        return letter_list_public()[:FEED_SIZE]
+        return letter_list_index()[:FEED_SIZE]
 
     def item_title(self, item: Letter) -> str:
         return item.title

@@ -58,7 +58,7 @@ _SCHEMAS: dict[str, Any] = {
             "slug": {"type": "string"},
             "title": {"type": "string"},
             "summary": {"type": "string"},
-            "status": {"type": "string", "enum": ["published", "closed"]},
+            "status": {"type": "string", "enum": ["published", "closed", "archived"]},
             "open": {"type": "boolean", "description": "Whether it accepts signatures now."},
             "language": {"type": "string"},
             "signature_count": {"type": "integer", "description": "Confirmed signatures."},
@@ -150,7 +150,7 @@ def _get(summary: str, responses: dict[str, Any], parameters: list[Any]) -> dict
 def _paths() -> dict[str, Any]:
     return {
         "/api/letters/": _get(
-            "Published and closed letters, newest first.",
+            "The letters of the public index (published and closed), newest first.",
             {"200": _ok("LetterPage", "A page of letters."), "304": _NOT_MODIFIED,
              "400": _error("A bad cursor or limit.")},
             [_CURSOR, _LIMIT],

@@ -24,6 +24,7 @@ def assert_public_read(response) -> None:
     assert "stale-while-revalidate=" in cache_control
     assert "stale-if-error=" in cache_control
     assert "Cookie" not in response.get("Vary", "")
+    assert "Accept-Language" not in response.get("Vary", "")
     assert not response.cookies
 
 
@@ -82,10 +83,12 @@ def test_writing_to_the_api_is_refused(client):
     assert Letter.objects.get(pk=letter.pk).title == letter.title
 
 
-def test_the_list_holds_published_and_closed_letters_but_no_draft(client):
+def test_the_list_holds_published_and_closed_letters_but_no_draft_or_archived_one(client):
     published = make_letter()
     closed = make_letter(status=Letter.Status.CLOSED)
     make_letter(status=Letter.Status.DRAFT)
+    archived = make_letter(status=Letter.Status.ARCHIVED)
+    assert client.get(api("api-detail", archived.slug)).status_code == 200
     slugs = {row["slug"] for row in client.get(api("api-list")).json()["results"]}
     assert slugs == {published.slug, closed.slug}
 
@@ -188,3 +191,13 @@ def test_the_openapi_document_is_valid_and_lists_every_public_route(client):
         "/api/letters/{slug}/shields.json",
         "/oembed",
     }
+
+
+def test_public_reads_answer_the_same_whatever_the_browser_language(client):
+    response = client.get(api("api-detail", "no-such-letter"), headers={"Accept-Language": "fr"})
+    assert (
+        response.json()["error"]["message"] == "No published letter has the slug 'no-such-letter'."
+    )
+    assert "Accept-Language" not in response.get("Vary", "")
+    page = client.get(reverse("letters:index"), headers={"Accept-Language": "fr"})
+    assert "Accept-Language" in page["Vary"]
