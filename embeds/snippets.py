@@ -15,7 +15,7 @@ from letters.models import Letter
 THEMES = ("light", "dark")
 SIZES = ("full", "compact")
 WIDTH = 400
-HEIGHTS = {"full": 230, "compact": 120}
+HEIGHTS = {"full": 205, "compact": 130}
 _YES = {"1", "true", "yes", "on"}
 _NO = {"0", "false", "no", "off"}
 

@@ -29,7 +29,7 @@
     frame.title = script.getAttribute("data-title") || title;
     frame.setAttribute("data-secret", key);
     frame.width = "400";
-    frame.height = script.getAttribute("data-size") === "compact" ? "120" : "230";
+    frame.height = script.getAttribute("data-size") === "compact" ? "130" : "205";
     frame.setAttribute("loading", "lazy");
     frame.style.border = "0";
     frame.style.maxWidth = "100%";

@@ -113,7 +113,7 @@ def test_the_letter_page_cannot_be_framed_by_another_site(live_server, settings)
 # {message: "height"} and follows {message: "link"} from the frame with that secret.
 WORDPRESS_LIKE_HOST = """<!doctype html>
 <iframe class="wp-embedded-content" sandbox="allow-scripts" security="restricted"
-  src="%(src)s#?secret=%(secret)s" data-secret="%(secret)s" width="400" height="230"
+  src="%(src)s#?secret=%(secret)s" data-secret="%(secret)s" width="400" height="205"
   title="Live signature count"></iframe>
 <script>
 window.seen = [];
