@@ -157,3 +157,24 @@ def test_a_wordpress_sandboxed_frame_resizes_stays_live_and_asks_to_open_the_let
         page.wait_for_function("window.linked !== undefined")
         assert page.evaluate("window.linked") == f"{live_server.url}{letter.get_absolute_url()}"
         assert popups == []
+
+
+def test_the_letter_page_count_is_live_and_snippets_copy_to_the_clipboard(live_server, settings):
+    settings.SITE_URL = live_server.url
+    letter = make_letter()
+    make_pending_signature(letter=letter, token="p" * 20)
+    with chromium_page() as page:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page.goto(live_server.url + letter.get_absolute_url())
+        count = page.locator(".count-number [data-count]")
+        expect(count).to_have_text("0")
+        services.signature_confirm(token="p" * 20)
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        expect(count).to_have_text("1")
+
+        page.click("button[data-copy=embed-script]")
+        expect(page.locator("[data-copy-status]")).to_have_text("Copied to the clipboard.")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == (
+            f'<script src="{live_server.url}/embed.js" data-letter="{letter.slug}" async></script>'
+        )
