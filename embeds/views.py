@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseNotFound,
@@ -30,8 +29,7 @@ from django.views.decorators.csp import csp_override
 
 from embeds import badge, services, snippets
 from embeds.http import etag_for, public_read, respond
-from letters import selectors
-from letters.api import json_error, letter_etag_parts
+from letters.api import json_error, letter_etag_parts, public_letter_or_none
 from letters.models import Letter
 from signatories import counters
 
@@ -50,13 +48,6 @@ WIDGET_CSP: dict[str, list[str]] = {
 YEAR = 365 * 24 * 3600
 
 
-def _public_letter(slug: str) -> Letter | None:
-    try:
-        return selectors.letter_get_public(slug=slug)
-    except Http404:
-        return None
-
-
 def _not_found() -> HttpResponse:
     return HttpResponseNotFound(gettext("No published letter here."), content_type="text/plain")
 
@@ -66,7 +57,7 @@ def _not_found() -> HttpResponse:
 @public_read()
 def widget(request: HttpRequest, slug: str) -> HttpResponse:
     """The live counter, made to be framed by any site."""
-    letter = _public_letter(slug)
+    letter = public_letter_or_none(slug)
     if letter is None:
         return _not_found()
     options = snippets.WidgetOptions.from_query(request.GET, letter=letter)
@@ -120,7 +111,7 @@ def loader(request: HttpRequest) -> HttpResponse:
 
 @public_read()
 def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = _public_letter(slug)
+    letter = public_letter_or_none(slug)
     if letter is None:
         return _not_found()
     counts = counters.counts_get(letter_id=letter.pk)
@@ -136,7 +127,7 @@ def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
 
 @public_read()
 def shields(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = _public_letter(slug)
+    letter = public_letter_or_none(slug)
     if letter is None:
         return json_error(404, f"No published letter has the slug {slug!r}.")
     counts = counters.counts_get(letter_id=letter.pk)
@@ -164,7 +155,7 @@ def letter_for_url(url: str) -> Letter | None:
         return None
     if match.view_name not in {"letters:detail", "embeds:widget"}:
         return None
-    return _public_letter(match.kwargs["slug"])
+    return public_letter_or_none(match.kwargs["slug"])
 
 
 @public_read(max_age=300)
@@ -197,7 +188,7 @@ def oembed(request: HttpRequest) -> HttpResponse:
 def share_card(request: HttpRequest, slug: str) -> HttpResponse:
     """The PNG share card. A URL with the current version is cached for a year; any
     other version redirects (briefly cached) to the current one."""
-    letter = _public_letter(slug)
+    letter = public_letter_or_none(slug)
     if letter is None:
         return _not_found()
     count = counters.counts_get(letter_id=letter.pk).all

@@ -85,7 +85,8 @@ def next_url(*, path: str, cursor: str, limit: int) -> str:
     return f"{settings.SITE_URL}{path}?{urlencode(query)}"
 
 
-def _public_letter(slug: str) -> Letter | None:
+def public_letter_or_none(slug: str) -> Letter | None:
+    """The published or closed letter with this slug; None for drafts and unknown slugs."""
     try:
         return selectors.letter_get_public(slug=slug)
     except Http404:
@@ -130,7 +131,7 @@ def letter_list(request: HttpRequest) -> HttpResponse:
 
 @public_read()
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = _public_letter(slug)
+    letter = public_letter_or_none(slug)
     if letter is None:
         return _no_letter(slug)
     counts = counters.counts_get(letter_id=letter.pk)
@@ -156,7 +157,7 @@ def signatory_json(signature: Signature) -> dict[str, object]:
 @public_read()
 def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     """Confirmed signatories who chose to be named, newest first; never an email."""
-    letter = _public_letter(slug)
+    letter = public_letter_or_none(slug)
     if letter is None:
         return _no_letter(slug)
     try:
