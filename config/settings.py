@@ -229,6 +229,15 @@ CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7, minimum=1)
 EMAILS_PER_SIGNATURE_PER_DAY = env_int("EMAILS_PER_SIGNATURE_PER_DAY", 3, minimum=1)
 PRIVACY_NOTICE_VERSION = "2026-11-25"
 
+# Moderation --------------------------------------------------------------------------
+# How many reverse proxies in front of the site append to X-Forwarded-For. 0 means the
+# client connects directly and REMOTE_ADDR is the client; the header is then ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Signatures from one network or one email domain within one hour that make a signal.
+MODERATION_BURST_THRESHOLD = env_int("MODERATION_BURST_THRESHOLD", 10, minimum=2)
+# How far back the signals panel of the moderation page looks.
+MODERATION_SIGNAL_DAYS = env_int("MODERATION_SIGNAL_DAYS", 7, minimum=1)
+
 # Security ----------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)
 if HTTPS:

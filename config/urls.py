@@ -12,6 +12,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", include("letters.urls")),
     path("", include("signatories.urls")),
+    path(
+        "organize/letters/<slug:slug>/signatures/",
+        include("signatories.moderation_urls", namespace="moderation"),
+    ),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("healthz", healthz),
     path("admin/", admin.site.urls),

@@ -56,6 +56,7 @@ class SignatureData:
     comment: str = ""
     show_name: bool = True
     opt_in_updates: bool = False
+    network_key: str = ""
 
 
 def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
@@ -73,6 +74,7 @@ def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
                 signature = Signature.objects.create(
                     letter=letter,
                     email_normalized=normalized,
+                    email_domain=normalized.rpartition("@")[2],
                     consent_version=settings.PRIVACY_NOTICE_VERSION,
                     **data.__dict__,
                 )

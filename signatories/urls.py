@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signatories import views
+from signatories import moderation_views, views
 
 app_name = "signatories"
 
@@ -8,5 +8,6 @@ urlpatterns = [
     path("letters/<slug:slug>/sign/", views.sign, name="sign"),
     path("letters/<slug:slug>/check-your-inbox/", views.check_inbox, name="check-inbox"),
     path("letters/<slug:slug>/new-link/", views.resend, name="resend"),
+    path("letters/<slug:slug>/corrections/", moderation_views.corrections, name="corrections"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
 ]
