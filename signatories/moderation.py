@@ -7,8 +7,10 @@ restoring them puts them back exactly. Status changes are conditional updates on
 status read under a row lock, so a confirmation racing a removal cannot be counted twice.
 """
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from typing import TYPE_CHECKING
+
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +18,13 @@ from letters.models import Letter
 from signatories import counters
 from signatories.models import ModerationAction, Signature
 from signatories.selectors import ModerationFilter, signature_list_for_moderation
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    Actor = User | None
+else:
+    Actor = object
 
 Status = Signature.Status
 Action = ModerationAction.Action
@@ -47,7 +56,7 @@ def _locked(signature: Signature) -> Signature:
 def _leave(
     *,
     signature: Signature,
-    actor: AbstractBaseUser,
+    actor: Actor,
     action: str,
     to_status: str,
     allowed: set[str],
@@ -78,7 +87,7 @@ def _leave(
 
 
 def _return(
-    *, signature: Signature, actor: AbstractBaseUser, action: str, from_status: str
+    *, signature: Signature, actor: Actor, action: str, from_status: str
 ) -> ModerationAction:
     """Put a held or removed signature back to the status it had (release or restore)."""
     with transaction.atomic():
@@ -111,7 +120,7 @@ def _status_error(status: str) -> str:
 
 
 def signature_hold(
-    *, signature: Signature, actor: AbstractBaseUser, reason: str = ""
+    *, signature: Signature, actor: Actor, reason: str = ""
 ) -> ModerationAction:
     """Take a pending or confirmed signature out of the list and count until reviewed."""
     return _leave(
@@ -124,13 +133,13 @@ def signature_hold(
     )
 
 
-def signature_release(*, signature: Signature, actor: AbstractBaseUser) -> ModerationAction:
+def signature_release(*, signature: Signature, actor: Actor) -> ModerationAction:
     """End the hold: the signature goes back to pending or confirmed, as it was."""
     return _return(signature=signature, actor=actor, action=Action.RELEASE, from_status=Status.HELD)
 
 
 def signature_remove(
-    *, signature: Signature, actor: AbstractBaseUser, reason: str
+    *, signature: Signature, actor: Actor, reason: str
 ) -> ModerationAction:
     """Remove a signature for a stated reason, which the public correction log shows."""
     if not reason.strip():
@@ -145,7 +154,7 @@ def signature_remove(
     )
 
 
-def signature_restore(*, signature: Signature, actor: AbstractBaseUser) -> ModerationAction:
+def signature_restore(*, signature: Signature, actor: Actor) -> ModerationAction:
     """Undo a removal: the signature gets back the status it had before moderation."""
     return _return(
         signature=signature, actor=actor, action=Action.RESTORE, from_status=Status.REMOVED
@@ -153,7 +162,7 @@ def signature_restore(*, signature: Signature, actor: AbstractBaseUser) -> Moder
 
 
 def signature_verify(
-    *, signature: Signature, actor: AbstractBaseUser, method: str, note: str = ""
+    *, signature: Signature, actor: Actor, method: str, note: str = ""
 ) -> ModerationAction:
     """Mark a signatory as checked by the organizers, and how.
 
@@ -180,7 +189,7 @@ def signature_verify(
         )
 
 
-def signature_unverify(*, signature: Signature, actor: AbstractBaseUser) -> ModerationAction:
+def signature_unverify(*, signature: Signature, actor: Actor) -> ModerationAction:
     """Withdraw the verified mark, for a mistake or a doubt."""
     with transaction.atomic():
         current = _locked(signature)
@@ -202,14 +211,14 @@ def signatures_bulk_remove_count(*, letter: Letter, filters: ModerationFilter) -
     return _removable(letter=letter, filters=filters).count()
 
 
-def _removable(*, letter: Letter, filters: ModerationFilter):  # type: ignore[no-untyped-def]
+def _removable(*, letter: Letter, filters: ModerationFilter) -> QuerySet[Signature]:
     return signature_list_for_moderation(letter=letter, filters=filters).exclude(
         status=Status.REMOVED
     )
 
 
 def signatures_bulk_remove(
-    *, letter: Letter, filters: ModerationFilter, actor: AbstractBaseUser, reason: str
+    *, letter: Letter, filters: ModerationFilter, actor: Actor, reason: str
 ) -> ModerationAction:
     """Remove every signature matching ``filters`` at once, with one reason and one log row.
 

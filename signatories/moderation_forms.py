@@ -103,9 +103,9 @@ class BulkRemoveForm(FilterForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["status"].choices = [
-            choice for choice in self.fields["status"].choices if choice[0] != "removed"
-        ]
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)
+        status.choices = [choice for choice in status.choices if choice[0] != "removed"]
 
     def clean(self) -> dict[str, object]:
         data = super().clean()

@@ -197,7 +197,13 @@ def bulk_remove(request: HttpRequest, slug: str) -> HttpResponse:
     form = BulkRemoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Nothing was removed: correct the form below."))
-        return _bulk_render(request, letter, form=form, count=None, status=400)
+        filter_ok = not (set(form.errors) - {"reason", "expected"})
+        count = (
+            moderation.signatures_bulk_remove_count(letter=letter, filters=form.filters())
+            if filter_ok
+            else None
+        )
+        return _bulk_render(request, letter, form=form, count=count, confirm=form, status=400)
     filters = form.filters()
     count = moderation.signatures_bulk_remove_count(letter=letter, filters=filters)
     expected = form.cleaned_data["expected"]
@@ -206,7 +212,8 @@ def bulk_remove(request: HttpRequest, slug: str) -> HttpResponse:
             request,
             _("The number of matching signatures changed since the preview. Check it again."),
         )
-        return _bulk_render(request, letter, form=form, count=count, status=409)
+        confirm = BulkRemoveForm(initial={"expected": count, "reason": form.cleaned_data["reason"]})
+        return _bulk_render(request, letter, form=form, count=count, confirm=confirm, status=409)
     try:
         entry = moderation.signatures_bulk_remove(
             letter=letter, filters=filters, actor=request.user, reason=form.cleaned_data["reason"]
@@ -231,25 +238,28 @@ def _bulk_preview(request: HttpRequest, letter: Letter) -> HttpResponse:
     if not form.is_valid():
         return _bulk_render(request, letter, form=form, count=None, status=400)
     count = moderation.signatures_bulk_remove_count(letter=letter, filters=form.filters())
-    return _bulk_render(request, letter, form=form, count=count)
+    confirm = BulkRemoveForm(initial={"expected": count})
+    return _bulk_render(request, letter, form=form, count=count, confirm=confirm)
 
 
 def _bulk_render(
-    request: HttpRequest, letter: Letter, *, form: Any, count: int | None, status: int = 200
+    request: HttpRequest,
+    letter: Letter,
+    *,
+    form: PreviewForm | BulkRemoveForm,
+    count: int | None,
+    confirm: BulkRemoveForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    confirm_form = None
-    criteria: dict[str, str] = {}
-    if count and form.is_bound and form.is_valid():
-        criteria = form.filters().as_criteria()
-        confirm_form = BulkRemoveForm(
-            initial={**criteria, "expected": count, "reason": form.data.get("reason", "")}
-        )
+    """The filter, and once it is valid, the count it matches and the confirm form."""
+    criteria = form.filters().as_criteria() if count else {}
     context = {
         "letter": letter,
         "form": form,
         "count": count,
         "criteria": criteria,
-        "confirm_form": confirm_form,
+        "list_query": _querystring(criteria),
+        "confirm_form": confirm if count else None,
     }
     return render(request, "moderation/bulk_remove.html", context, status=status)
 

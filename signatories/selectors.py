@@ -1,6 +1,6 @@
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -89,7 +89,8 @@ class ModerationFilter:
 
 
 def _datetime_param(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") if value else ""
+    # In the current time zone, which is how the filter form reads it back.
+    return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M") if value else ""
 
 
 def signature_list_for_moderation(
@@ -269,7 +270,7 @@ class Signals:
     network_bursts: list[Burst]
     domain_bursts: list[Burst]
     disposable: list[tuple[str, int]]
-    namesakes: list[Signature]
+    namesakes: Sequence[Signature]
 
     @property
     def any(self) -> bool:

@@ -80,7 +80,12 @@ def test_actions_refuse_get(client, name):
 
 @pytest.mark.parametrize(
     ("name", "data"),
-    [("detail", None), ("hold", {}), ("remove", {"reason": "x"}), ("verify", {"method": "contact"})],
+    [
+        ("detail", None),
+        ("hold", {}),
+        ("remove", {"reason": "x"}),
+        ("verify", {"method": "contact"}),
+    ],
 )
 def test_a_signature_of_another_letter_is_not_found(client, name, data):
     letter = make_letter()
