@@ -119,9 +119,7 @@ def _status_error(status: str) -> str:
     )
 
 
-def signature_hold(
-    *, signature: Signature, actor: Actor, reason: str = ""
-) -> ModerationAction:
+def signature_hold(*, signature: Signature, actor: Actor, reason: str = "") -> ModerationAction:
     """Take a pending or confirmed signature out of the list and count until reviewed."""
     return _leave(
         signature=signature,
@@ -138,9 +136,7 @@ def signature_release(*, signature: Signature, actor: Actor) -> ModerationAction
     return _return(signature=signature, actor=actor, action=Action.RELEASE, from_status=Status.HELD)
 
 
-def signature_remove(
-    *, signature: Signature, actor: Actor, reason: str
-) -> ModerationAction:
+def signature_remove(*, signature: Signature, actor: Actor, reason: str) -> ModerationAction:
     """Remove a signature for a stated reason, which the public correction log shows."""
     if not reason.strip():
         raise ModerationError(str(_("Give a reason for the removal.")))
