@@ -235,8 +235,9 @@ PRIVACY_NOTICE_VERSION = "2026-11-25"
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Signatures from one network or one email domain within one hour that make a signal.
 MODERATION_BURST_THRESHOLD = env_int("MODERATION_BURST_THRESHOLD", 10, minimum=2)
-# How far back the signals panel of the moderation page looks.
-MODERATION_SIGNAL_DAYS = env_int("MODERATION_SIGNAL_DAYS", 7, minimum=1)
+# How far back the signals panel of the moderation page looks, and how long it is cached.
+MODERATION_SIGNAL_HOURS = env_int("MODERATION_SIGNAL_HOURS", 48, minimum=1)
+MODERATION_SIGNAL_CACHE_SECONDS = env_int("MODERATION_SIGNAL_CACHE_SECONDS", 60)
 
 # Security ----------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)

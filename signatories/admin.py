@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from signatories.models import OutboxMessage, Signature
+from signatories.models import ModerationAction, OutboxMessage, Signature
 
 
 @admin.register(Signature)
@@ -19,3 +19,19 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["signature"]
     raw_id_fields = ["signature"]
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    """Read only: the audit log is written by the moderation services alone."""
+
+    list_display = ["letter", "action", "affected", "counted", "actor", "created_at"]
+    list_filter = ["action"]
+    list_select_related = ["letter", "actor"]
+    raw_id_fields = ["letter", "signature", "actor"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False

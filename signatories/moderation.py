@@ -17,7 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from letters.models import Letter
 from signatories import counters
 from signatories.models import ModerationAction, Signature
-from signatories.selectors import ModerationFilter, signature_list_for_moderation
+from signatories.selectors import (
+    ModerationFilter,
+    moderation_signals_forget,
+    signature_list_for_moderation,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -42,11 +46,13 @@ class NothingMatched(ModerationError):
     """A bulk removal whose filter matches no signature that could be removed."""
 
 
-def _count_after_commit(*, letter_id: int, all: int, hidden: int) -> None:
+def _after_commit(*, letter_id: int, all: int, hidden: int) -> None:
+    """Move the live count and drop the cached signals once the change is committed."""
     if all or hidden:
         transaction.on_commit(
             lambda: counters.counts_add(letter_id=letter_id, all=all, hidden=hidden)
         )
+    transaction.on_commit(lambda: moderation_signals_forget(letter_id=letter_id))
 
 
 def _locked(signature: Signature) -> Signature:
@@ -80,9 +86,8 @@ def _leave(
         Signature.objects.filter(pk=current.pk).update(
             status=to_status, status_before_moderation=before, moderation=entry
         )
-        if counted:
-            hidden = 0 if current.show_name else -1
-            _count_after_commit(letter_id=current.letter_id, all=-1, hidden=hidden)
+        hidden = 0 if current.show_name else -1
+        _after_commit(letter_id=current.letter_id, all=-int(counted), hidden=hidden * counted)
     return entry
 
 
@@ -106,9 +111,8 @@ def _return(
         Signature.objects.filter(pk=current.pk).update(
             status=target, status_before_moderation="", moderation=None
         )
-        if counted:
-            hidden = 0 if current.show_name else 1
-            _count_after_commit(letter_id=current.letter_id, all=1, hidden=hidden)
+        hidden = 0 if current.show_name else 1
+        _after_commit(letter_id=current.letter_id, all=int(counted), hidden=hidden * counted)
     return entry
 
 
@@ -254,5 +258,5 @@ def signatures_bulk_remove(
         entry.affected = total
         entry.counted = moved["shown"] + moved["hidden"]
         entry.save(update_fields=["affected", "counted"])
-        _count_after_commit(letter_id=letter.pk, all=-entry.counted, hidden=-moved["hidden"])
+        _after_commit(letter_id=letter.pk, all=-entry.counted, hidden=-moved["hidden"])
     return entry

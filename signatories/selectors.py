@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import CharField, Count, F, Func, Q, QuerySet, Value
@@ -304,8 +305,25 @@ def _loose_name() -> Func | Lower:
 
 
 def moderation_signals(*, letter: Letter, limit: int = 10) -> Signals:
-    """What looks unusual among the recent signatures of a letter."""
-    since = timezone.now() - timedelta(days=settings.MODERATION_SIGNAL_DAYS)
+    """What looks unusual among the recent signatures of a letter.
+
+    On a busy letter this groups hundreds of thousands of rows, so the result is cached
+    for MODERATION_SIGNAL_CACHE_SECONDS; the flags on each row are always fresh.
+    """
+    key = f"moderation-signals:{letter.pk}"
+    signals = cache.get(key)
+    if signals is None:
+        signals = _signals(letter=letter, limit=limit)
+        cache.set(key, signals, timeout=settings.MODERATION_SIGNAL_CACHE_SECONDS)
+    return signals
+
+
+def moderation_signals_forget(*, letter_id: int) -> None:
+    cache.delete(f"moderation-signals:{letter_id}")
+
+
+def _signals(*, letter: Letter, limit: int) -> Signals:
+    since = timezone.now() - timedelta(hours=settings.MODERATION_SIGNAL_HOURS)
     recent = Signature.objects.filter(letter=letter, created_at__gte=since).exclude(
         status=Signature.Status.REMOVED
     )

@@ -13,7 +13,7 @@ _COLUMNS = ("name", "email_normalized", "organization")
 # its letters are small enough not to need it.
 _PUBLIC_VERIFIED = (
     "CREATE INDEX IF NOT EXISTS signature_public_verified ON signatories_signature "
-    "(letter_id, status, show_name, verified_at DESC NULLS LAST, confirmed_at DESC)"
+    "(letter_id, status, show_name, verified_at DESC NULLS LAST, confirmed_at DESC, id DESC)"
 )
 
 

@@ -149,3 +149,35 @@ def test_the_moderation_page_shows_flags_and_the_signals_panel(client, settings)
     assert "3 signatures from one network" in page
     assert "disposable address provider @mailinator.com" in page
     assert "Disposable email address" in page
+
+
+def test_behind_one_trusted_proxy_signing_keys_the_forwarded_client(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    letter = make_letter()
+    client.post(
+        reverse("signatories:sign", args=[letter.slug]),
+        sign_data(),
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.99, 203.0.113.7",
+    )
+    assert Signature.objects.get().network_key == flags.network_key(ip="203.0.113.7")
+
+
+def test_the_signals_panel_forgets_what_a_removal_dealt_with(
+    settings, django_capture_on_commit_callbacks
+):
+    from signatories import moderation
+
+    settings.MODERATION_BURST_THRESHOLD = 3
+    letter = make_letter()
+    key = flags.network_key(ip="203.0.113.7")
+    _burst(letter, count=3, network_key=key)
+    assert selectors.moderation_signals(letter=letter).network_bursts
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.signatures_bulk_remove(
+            letter=letter,
+            filters=selectors.ModerationFilter(network=key),
+            actor=make_member(letter=letter),
+            reason="One machine signed three times",
+        )
+    assert selectors.moderation_signals(letter=letter).network_bursts == []
