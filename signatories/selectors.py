@@ -2,6 +2,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -251,16 +252,23 @@ def signature_flags(*, letter: Letter, signatures: list[Signature]) -> dict[int,
 
 @dataclass(frozen=True)
 class Burst:
+    """``count`` signatures with the same network key or email domain in one hour."""
+
+    param: str
     key: str
     hour: datetime
     count: int
 
     @property
-    def criteria(self) -> dict[str, str]:
-        return {
-            "signed_from": _datetime_param(self.hour),
-            "signed_before": _datetime_param(self.hour + timedelta(hours=1)),
-        }
+    def query(self) -> str:
+        """The moderation list filtered to exactly these signatures."""
+        return urlencode(
+            {
+                self.param: self.key,
+                "signed_from": _datetime_param(self.hour),
+                "signed_before": _datetime_param(self.hour + timedelta(hours=1)),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -278,7 +286,7 @@ class Signals:
         return bool(self.network_bursts or self.domain_bursts or self.disposable or self.namesakes)
 
 
-def _top_bursts(*, rows: QuerySet[Signature], field: str, limit: int) -> list[Burst]:
+def _top_bursts(*, rows: QuerySet[Signature], field: str, param: str, limit: int) -> list[Burst]:
     grouped = (
         rows.exclude(**{field: ""})
         .annotate(hour=TruncHour("created_at"))
@@ -287,7 +295,7 @@ def _top_bursts(*, rows: QuerySet[Signature], field: str, limit: int) -> list[Bu
         .filter(n__gte=settings.MODERATION_BURST_THRESHOLD)
         .order_by("-n", "-hour")[:limit]
     )
-    return [Burst(key=key, hour=hour, count=n) for key, hour, n in grouped]
+    return [Burst(param=param, key=key, hour=hour, count=n) for key, hour, n in grouped]
 
 
 def _loose_name() -> Func | Lower:
@@ -344,8 +352,10 @@ def _signals(*, letter: Letter, limit: int) -> Signals:
     )
     return Signals(
         since=since,
-        network_bursts=_top_bursts(rows=recent, field="network_key", limit=limit),
-        domain_bursts=_top_bursts(rows=domain_rows, field="email_domain", limit=limit),
+        network_bursts=_top_bursts(rows=recent, field="network_key", param="network", limit=limit),
+        domain_bursts=_top_bursts(
+            rows=domain_rows, field="email_domain", param="domain", limit=limit
+        ),
         disposable=disposable,
         namesakes=namesakes,
     )

@@ -181,3 +181,24 @@ def test_the_signals_panel_forgets_what_a_removal_dealt_with(
             reason="One machine signed three times",
         )
     assert selectors.moderation_signals(letter=letter).network_bursts == []
+
+
+def test_a_signal_leads_to_its_signatures_and_to_removing_them(client, settings):
+    import re
+
+    settings.MODERATION_BURST_THRESHOLD = 3
+    letter = make_letter()
+    client.force_login(make_member(letter=letter, role="editor"))
+    burst = _burst(letter, count=3, network_key=flags.network_key(ip="203.0.113.7"))
+    other = make_signature(letter=letter, name="Unrelated Person")
+    list_url = reverse("moderation:list", args=[letter.slug])
+    panel = client.get(list_url).content.decode()
+    link = re.search(r'href="\?([^"]*network=[^"]*)"', panel).group(1).replace("&amp;", "&")
+    filtered = client.get(f"{list_url}?{link}")
+    assert [s.pk for s in filtered.context["page"].items] == sorted(
+        (s.pk for s in burst), reverse=True
+    )
+    assert other.name not in filtered.content.decode()
+    bulk = re.search(r'href="([^"]*bulk-remove/\?[^"]*)"', filtered.content.decode()).group(1)
+    preview = client.get(bulk.replace("&amp;", "&"))
+    assert "3 signatures will be removed." in preview.content.decode()
