@@ -16,10 +16,10 @@ _NETWORK = re.compile(r"^[0-9a-f]{16}$")
 
 
 class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
+    """A text box: a datetime-local box would hide a typed date it cannot show."""
 
     def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%dT%H:%M")
+        super().__init__(format="%Y-%m-%d %H:%M", attrs={"placeholder": "2026-11-25 14:00"})
 
 
 class FilterForm(forms.Form):
@@ -134,6 +134,9 @@ class RemoveForm(forms.Form):
         error_messages={"required": _("Give a reason for the removal.")},
     )
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, auto_id="remove_%s", **kwargs)  # type: ignore[arg-type]
+
 
 class HoldForm(forms.Form):
     reason = forms.CharField(
@@ -142,6 +145,9 @@ class HoldForm(forms.Form):
         required=False,
         help_text=_("Not published."),
     )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, auto_id="hold_%s", **kwargs)  # type: ignore[arg-type]
 
 
 class VerifyForm(forms.Form):

@@ -92,7 +92,7 @@ class ModerationFilter:
 
 def _datetime_param(value: datetime | None) -> str:
     # In the current time zone, which is how the filter form reads it back.
-    return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M") if value else ""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def signature_list_for_moderation(
