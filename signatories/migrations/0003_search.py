@@ -3,6 +3,8 @@ signatures stored before it was kept at signing."""
 
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
+from django.db.models import Value
+from django.db.models.functions import StrIndex, Substr
 
 # Django's icontains on PostgreSQL compares UPPER(column::text); these expression indexes
 # match it, so a search by part of a name, address or organization uses an index.
@@ -38,10 +40,9 @@ def _drop_indexes(apps, schema_editor):
 
 def _fill_email_domain(apps, schema_editor):
     Signature = apps.get_model("signatories", "Signature")
-    rows = Signature.objects.filter(email_domain="").only("pk", "email_normalized")
-    for signature in rows.iterator(chunk_size=2000):
-        signature.email_domain = signature.email_normalized.rpartition("@")[2]
-        signature.save(update_fields=["email_domain"])
+    Signature.objects.filter(email_domain="").update(
+        email_domain=Substr("email_normalized", StrIndex("email_normalized", Value("@")) + 1)
+    )
 
 
 class Migration(migrations.Migration):
