@@ -287,3 +287,13 @@ def test_pages_follow_cursors_and_never_count_the_table(
     back = client.get(_url("list", letter), {"before": second.items[0].pk}).context["page"]
     assert [s.pk for s in back.items] == [s.pk for s in page.items]
     assert back.newer is None
+
+
+def test_a_viewer_sees_the_signature_but_no_action(client, letter):
+    signature = make_signature(letter=letter, name="Looked At")
+    client.force_login(make_member(letter=letter, role="viewer"))
+    page = client.get(_url("detail", letter, signature)).content.decode()
+    assert "Looked At" in page
+    assert "Remove this signature" not in page and "Mark as verified" not in page
+    listing = client.get(_url("list", letter), {"domain": "example.org"}).content.decode()
+    assert "Looked At" in listing and "bulk-remove" not in listing
