@@ -60,6 +60,7 @@ class SignatureData:
     comment: str = ""
     show_name: bool = True
     opt_in_updates: bool = False
+    network_key: str = ""
 
 
 def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
@@ -78,6 +79,7 @@ def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
                     letter=letter,
                     letter_version_id=letter.current_version_id,
                     email_normalized=normalized,
+                    email_domain=normalized.rpartition("@")[2],
                     consent_version=settings.PRIVACY_NOTICE_VERSION,
                     **data.__dict__,
                 )
