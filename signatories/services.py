@@ -135,6 +135,7 @@ class ConfirmResult(StrEnum):
     ALREADY = "already"
     EXPIRED = "expired"
     UNKNOWN = "unknown"
+    UNAVAILABLE = "unavailable"  # held or removed by the organizers
 
 
 def signature_for_token(*, token: str) -> Signature | None:
@@ -153,6 +154,8 @@ def token_state(*, signature: Signature | None) -> ConfirmResult:
         return ConfirmResult.UNKNOWN
     if signature.status == Signature.Status.CONFIRMED:
         return ConfirmResult.ALREADY
+    if signature.status != Signature.Status.PENDING:
+        return ConfirmResult.UNAVAILABLE
     max_age = timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS)
     if signature.token_issued_at is None or signature.token_issued_at + max_age < timezone.now():
         return ConfirmResult.EXPIRED

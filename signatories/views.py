@@ -47,7 +47,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     else:
         signature = services.signature_for_token(token=token)
         state = services.token_state(signature=signature)
-    status = {"confirmed": 200, "already": 200, "expired": 400, "unknown": 404}[state.value]
+    status = {"confirmed": 200, "already": 200, "expired": 400, "unknown": 404, "unavailable": 409}[
+        state.value
+    ]
     context = {
         "state": state.value,
         "signature": signature,
