@@ -273,6 +273,15 @@ ACCOUNT_ADAPTER = "letters.accounts.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7, minimum=1)
+# Moderation --------------------------------------------------------------------------
+# How many reverse proxies in front of the site append to X-Forwarded-For. 0 means the
+# client connects directly and REMOTE_ADDR is the client; the header is then ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Signatures from one network or one email domain within one hour that make a signal.
+MODERATION_BURST_THRESHOLD = env_int("MODERATION_BURST_THRESHOLD", 10, minimum=2)
+# How far back the signals panel of the moderation page looks, and how long it is cached.
+MODERATION_SIGNAL_HOURS = env_int("MODERATION_SIGNAL_HOURS", 48, minimum=1)
+MODERATION_SIGNAL_CACHE_SECONDS = env_int("MODERATION_SIGNAL_CACHE_SECONDS", 60)
 
 # Security ----------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)

@@ -16,6 +16,10 @@ urlpatterns = [
     path("organize/letters/<slug:slug>/", include("signatories.organizer_urls")),
     path("organize/", include("letters.organizer_urls")),
     path("accounts/", include("allauth.urls")),
+    path(
+        "organize/letters/<slug:slug>/signatures/",
+        include("signatories.moderation_urls", namespace="moderation"),
+    ),
     path("", include("embeds.urls")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("healthz", healthz),

@@ -7,7 +7,7 @@ from letters import selectors, services
 from letters.models import Letter
 from signatories import counters
 from signatories.forms import SignForm
-from signatories.selectors import signatory_latest, signatory_page
+from signatories.selectors import correction_log_exists, signatory_latest, signatory_page
 from signatories.updates import update_list_public
 
 
@@ -27,6 +27,7 @@ def letter_page_context(*, letter: Letter, form: SignForm | None = None) -> dict
         "counts": counts,
         "progress": min(100, round(100 * counts.all / letter.goal)) if letter.goal else None,
         "latest": signatory_latest(letter=letter),
+        "has_corrections": correction_log_exists(letter=letter),
         "form": form if form is not None else SignForm(letter=letter),
         "updates": update_list_public(letter=letter)[:10],
         "last_changed": letter.current_version if _has_changes(letter) else None,

@@ -12,6 +12,14 @@ class Signature(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for email confirmation")
         CONFIRMED = "confirmed", _("Confirmed")
+        HELD = "held", _("On hold for review")
+        REMOVED = "removed", _("Removed by the organizers")
+
+    class Verification(models.TextChoices):
+        ORGANIZATIONAL_EMAIL = "org_email", _("Organizational email address")
+        PERSONAL_CONTACT = "contact", _("Personal contact")
+        PUBLIC_STATEMENT = "statement", _("Public statement")
+        OTHER = "other", _("Other")
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures")
     # The text the signer agreed to; empty for signatures older than text versions.
@@ -35,6 +43,28 @@ class Signature(models.Model):
     # Only a SHA-256 of the emailed token is kept: a database leak confirms nothing.
     token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     token_issued_at = models.DateTimeField(null=True, blank=True)
+    # Kept at signing for the organizers' signals: the domain of the address and a keyed
+    # hash of the signer's network (a /24 or /48), never the IP address itself.
+    email_domain = models.CharField(max_length=254, blank=True, editable=False)
+    network_key = models.CharField(max_length=16, blank=True, editable=False)
+    # What a held or removed signature was before, so that releasing or restoring puts it
+    # back exactly; and the action that moved it there.
+    status_before_moderation = models.CharField(
+        max_length=10, choices=Status.choices, blank=True, editable=False
+    )
+    moderation = models.ForeignKey(
+        "ModerationAction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="signatures",
+    )
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verification_method = models.CharField(
+        _("how it was verified"), max_length=10, choices=Verification.choices, blank=True
+    )
+    verification_note = models.CharField(_("verification note"), max_length=300, blank=True)
 
     class Meta:
         constraints = [
@@ -42,14 +72,43 @@ class Signature(models.Model):
                 fields=["letter", "email_normalized"], name="signature_one_per_email"
             ),
             models.CheckConstraint(
-                condition=Q(status="pending") | Q(confirmed_at__isnull=False),
+                condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
                 name="signature_confirmed_has_date",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status__in=["held", "removed"])
+                    & Q(status_before_moderation__in=["pending", "confirmed"])
+                )
+                | (Q(status__in=["pending", "confirmed"]) & Q(status_before_moderation="")),
+                name="signature_moderation_restorable",
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_at__isnull=True, verification_method="")
+                | (Q(verified_at__isnull=False) & ~Q(verification_method="")),
+                name="signature_verified_has_method",
             ),
         ]
         indexes = [
             models.Index(
                 fields=["letter", "status", "show_name", "-confirmed_at"],
                 name="signature_public_list",
+            ),
+            # Moderation: keyset pages by id, per status, and the signals per network and
+            # email domain in a time window.
+            models.Index(fields=["letter", "-id"], name="signature_moderation_list"),
+            models.Index(fields=["letter", "status", "-id"], name="signature_moderation_status"),
+            models.Index(fields=["letter", "created_at"], name="signature_moderation_date"),
+            models.Index(
+                fields=["letter", "email_domain", "created_at"], name="signature_domain_time"
+            ),
+            models.Index(
+                fields=["letter", "network_key", "created_at"], name="signature_network_time"
+            ),
+            models.Index(
+                fields=["verified_at"],
+                condition=Q(verified_at__isnull=False),
+                name="signature_verified",
             ),
         ]
 
@@ -192,3 +251,58 @@ class UpdateDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.update_id} to {self.signature_id}: {self.status}"
+
+
+class ModerationAction(models.Model):
+    """The audit log of what organizers did to the signatures of a letter, and why.
+
+    A bulk removal is one row without ``signature``; the signatures it removed point back
+    to it through ``Signature.moderation``. ``counted`` is how many signatures left or
+    re-entered the public count, which the public correction log adds up.
+    """
+
+    class Action(models.TextChoices):
+        HOLD = "hold", _("Put on hold")
+        RELEASE = "release", _("Released from hold")
+        REMOVE = "remove", _("Removed")
+        BULK_REMOVE = "bulk_remove", _("Removed in bulk")
+        RESTORE = "restore", _("Restored")
+        VERIFY = "verify", _("Verified")
+        UNVERIFY = "unverify", _("Verification withdrawn")
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="moderation")
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, null=True, blank=True, related_name="actions"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=12, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    affected = models.PositiveIntegerField(default=1)
+    counted = models.PositiveIntegerField(default=0)
+    criteria = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(action__in=["remove", "bulk_remove"]) | ~Q(reason=""),
+                name="moderation_removal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(action="bulk_remove") | Q(signature__isnull=False),
+                name="moderation_single_has_signature",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["letter", "-created_at"],
+                condition=Q(counted__gt=0),
+                name="moderation_public_log",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.letter_id} by {self.actor_id}"

@@ -61,6 +61,7 @@ class SignatureData:
     comment: str = ""
     show_name: bool = True
     opt_in_updates: bool = False
+    network_key: str = ""
 
 
 def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
@@ -79,6 +80,7 @@ def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
                     letter=letter,
                     letter_version_id=letter.current_version_id,
                     email_normalized=normalized,
+                    email_domain=normalized.rpartition("@")[2],
                     consent_version=settings.PRIVACY_NOTICE_VERSION,
                     **data.__dict__,
                 )
@@ -134,6 +136,7 @@ class ConfirmResult(StrEnum):
     ALREADY = "already"
     EXPIRED = "expired"
     UNKNOWN = "unknown"
+    UNAVAILABLE = "unavailable"  # held or removed by the organizers
 
 
 def signature_for_token(*, token: str) -> Signature | None:
@@ -152,6 +155,8 @@ def token_state(*, signature: Signature | None) -> ConfirmResult:
         return ConfirmResult.UNKNOWN
     if signature.status == Signature.Status.CONFIRMED:
         return ConfirmResult.ALREADY
+    if signature.status != Signature.Status.PENDING:
+        return ConfirmResult.UNAVAILABLE
     max_age = timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS)
     if signature.token_issued_at is None or signature.token_issued_at + max_age < timezone.now():
         return ConfirmResult.EXPIRED

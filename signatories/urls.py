@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signatories import views
+from signatories import moderation_views, views
 
 app_name = "signatories"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("letters/<slug:slug>/check-your-inbox/", views.check_inbox, name="check-inbox"),
     path("letters/<slug:slug>/new-link/", views.resend, name="resend"),
     path("letters/<slug:slug>/withdraw/", views.withdraw_request, name="withdraw-request"),
+    path("letters/<slug:slug>/corrections/", moderation_views.corrections, name="corrections"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("withdraw/<str:token>/", views.withdraw, name="withdraw"),
 ]

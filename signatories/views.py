@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -5,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from letters.models import Letter
 from letters.selectors import letter_get_public
 from letters.views import letter_page_context
-from signatories import services
+from signatories import flags, services
 from signatories.forms import ResendForm, SignForm
 
 
@@ -23,8 +25,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         context = letter_page_context(letter=letter, form=form)
         return render(request, "letters/detail.html", context, status=400)
+    data = replace(form.signature_data(), network_key=flags.request_network_key(request))
     try:
-        services.signature_create(letter=letter, data=form.signature_data())
+        services.signature_create(letter=letter, data=data)
     except services.LetterNotOpen:  # closed between the check and the insert
         return _closed(request, letter)
     return redirect("signatories:check-inbox", slug=letter.slug)
@@ -44,7 +47,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     else:
         signature = services.signature_for_token(token=token)
         state = services.token_state(signature=signature)
-    status = {"confirmed": 200, "already": 200, "expired": 400, "unknown": 404}[state.value]
+    status = {"confirmed": 200, "already": 200, "expired": 400, "unknown": 404, "unavailable": 409}[
+        state.value
+    ]
     context = {
         "state": state.value,
         "signature": signature,

@@ -43,6 +43,7 @@ def make_signature(*, letter: Letter | None = None, **overrides: Any) -> Signatu
     if fields["status"] == Signature.Status.CONFIRMED:
         fields.setdefault("confirmed_at", timezone.now())
     fields.setdefault("email_normalized", email_normalize(email=fields["email"]))
+    fields.setdefault("email_domain", fields["email_normalized"].rpartition("@")[2])
     return Signature.objects.create(**fields)
 
 
@@ -108,6 +109,24 @@ def make_member(*, letter: Letter, user: Any = None, role: str = "owner") -> Any
     from letters.models import Membership
 
     return Membership.objects.create(letter=letter, user=user or make_user(), role=role)
+
+
+def make_plain_user(**overrides: Any) -> Any:
+    from django.contrib.auth import get_user_model
+
+    n = next(_seq)
+    fields: dict[str, Any] = {"username": f"user{n}", "email": f"user{n}@example.org"}
+    fields.update(overrides)
+    return get_user_model().objects.create_user(**fields)
+
+
+def make_member_user(*, letter: Letter, role: str = "editor", **overrides: Any) -> Any:
+    """A user who organizes ``letter`` with ``role`` (viewer, editor or owner)."""
+    from letters.models import Membership
+
+    user = make_plain_user(**overrides)
+    Membership.objects.create(letter=letter, user=user, role=role)
+    return user
 
 
 def make_pending_signature(*, letter: Letter, token: str, **overrides: Any) -> Signature:

@@ -153,3 +153,16 @@ def test_asking_for_a_new_link_with_a_bad_address_says_so(client):
     response = client.post(reverse("signatories:resend", args=[letter.slug]), {"email": "nope"})
     assert response.status_code == 400
     assert "Enter a valid email address." in response.content.decode()
+
+
+@pytest.mark.parametrize("status", [Signature.Status.HELD, Signature.Status.REMOVED])
+def test_a_held_or_removed_signature_cannot_be_confirmed_and_says_why(client, status):
+    letter = make_letter()
+    token = signed_and_mailed(client, letter)
+    Signature.objects.update(status=status, status_before_moderation=Signature.Status.PENDING)
+    for method in (client.get, client.post):
+        response = method(confirm_url(token))
+        assert response.status_code == 409
+        assert "This signature is under review" in response.content.decode()
+    assert Signature.objects.get().status == status
+    assert counters.counts_get(letter_id=letter.pk).all == 0

@@ -1,0 +1,262 @@
+"""Moderation of signatures by the organizers of a letter.
+
+Every change is written to the audit log (``ModerationAction``) in the same transaction,
+and moves the live count after commit exactly when a confirmed signature leaves or
+re-enters it. Held and removed signatures remember the status they had, so releasing or
+restoring them puts them back exactly. Status changes are conditional updates on the
+status read under a row lock, so a confirmation racing a removal cannot be counted twice.
+"""
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from letters.models import Letter
+from signatories import counters
+from signatories.models import ModerationAction, Signature
+from signatories.selectors import (
+    ModerationFilter,
+    moderation_signals_forget,
+    signature_list_for_moderation,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    Actor = User | None
+else:
+    Actor = object
+
+Status = Signature.Status
+Action = ModerationAction.Action
+
+
+class ModerationError(Exception):
+    """The change does not apply to this signature; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NothingMatched(ModerationError):
+    """A bulk removal whose filter matches no signature that could be removed."""
+
+
+def _after_commit(*, letter_id: int, all: int, hidden: int) -> None:
+    """Move the live count and drop the cached signals once the change is committed."""
+    if all or hidden:
+        transaction.on_commit(
+            lambda: counters.counts_add(letter_id=letter_id, all=all, hidden=hidden)
+        )
+    transaction.on_commit(lambda: moderation_signals_forget(letter_id=letter_id))
+
+
+def _locked(signature: Signature) -> Signature:
+    return Signature.objects.select_for_update().get(pk=signature.pk)
+
+
+def _leave(
+    *,
+    signature: Signature,
+    actor: Actor,
+    action: str,
+    to_status: str,
+    allowed: set[str],
+    reason: str,
+) -> ModerationAction:
+    """Move a signature out of the public list (hold or remove)."""
+    with transaction.atomic():
+        current = _locked(signature)
+        if current.status not in allowed:
+            raise ModerationError(_status_error(current.status))
+        before = current.status_before_moderation or current.status
+        counted = current.status == Status.CONFIRMED
+        entry = ModerationAction.objects.create(
+            letter_id=current.letter_id,
+            signature=current,
+            actor=actor,
+            action=action,
+            reason=reason,
+            counted=int(counted),
+        )
+        Signature.objects.filter(pk=current.pk).update(
+            status=to_status, status_before_moderation=before, moderation=entry
+        )
+        hidden = 0 if current.show_name else -1
+        _after_commit(letter_id=current.letter_id, all=-int(counted), hidden=hidden * counted)
+    return entry
+
+
+def _return(
+    *, signature: Signature, actor: Actor, action: str, from_status: str
+) -> ModerationAction:
+    """Put a held or removed signature back to the status it had (release or restore)."""
+    with transaction.atomic():
+        current = _locked(signature)
+        if current.status != from_status:
+            raise ModerationError(_status_error(current.status))
+        target = current.status_before_moderation
+        counted = target == Status.CONFIRMED
+        entry = ModerationAction.objects.create(
+            letter_id=current.letter_id,
+            signature=current,
+            actor=actor,
+            action=action,
+            counted=int(counted),
+        )
+        Signature.objects.filter(pk=current.pk).update(
+            status=target, status_before_moderation="", moderation=None
+        )
+        hidden = 0 if current.show_name else 1
+        _after_commit(letter_id=current.letter_id, all=int(counted), hidden=hidden * counted)
+    return entry
+
+
+def _status_error(status: str) -> str:
+    return str(
+        _("This signature is %(status)s: that action does not apply to it.")
+        % {"status": Status(status).label.lower()}
+    )
+
+
+def signature_hold(*, signature: Signature, actor: Actor, reason: str = "") -> ModerationAction:
+    """Take a pending or confirmed signature out of the list and count until reviewed."""
+    return _leave(
+        signature=signature,
+        actor=actor,
+        action=Action.HOLD,
+        to_status=Status.HELD,
+        allowed={Status.PENDING, Status.CONFIRMED},
+        reason=reason,
+    )
+
+
+def signature_release(*, signature: Signature, actor: Actor) -> ModerationAction:
+    """End the hold: the signature goes back to pending or confirmed, as it was."""
+    return _return(signature=signature, actor=actor, action=Action.RELEASE, from_status=Status.HELD)
+
+
+def signature_remove(*, signature: Signature, actor: Actor, reason: str) -> ModerationAction:
+    """Remove a signature for a stated reason, which the public correction log shows."""
+    if not reason.strip():
+        raise ModerationError(str(_("Give a reason for the removal.")))
+    return _leave(
+        signature=signature,
+        actor=actor,
+        action=Action.REMOVE,
+        to_status=Status.REMOVED,
+        allowed={Status.PENDING, Status.CONFIRMED, Status.HELD},
+        reason=reason.strip(),
+    )
+
+
+def signature_restore(*, signature: Signature, actor: Actor) -> ModerationAction:
+    """Undo a removal: the signature gets back the status it had before moderation."""
+    return _return(
+        signature=signature, actor=actor, action=Action.RESTORE, from_status=Status.REMOVED
+    )
+
+
+def signature_verify(
+    *, signature: Signature, actor: Actor, method: str, note: str = ""
+) -> ModerationAction:
+    """Mark a signatory as checked by the organizers, and how.
+
+    Only this sets ``verified_at``, the one thing the public "verified" mark is drawn from.
+    """
+    if method not in Signature.Verification.values:
+        raise ModerationError(str(_("Choose how the signatory was verified.")))
+    with transaction.atomic():
+        current = _locked(signature)
+        if current.status == Status.REMOVED:
+            raise ModerationError(_status_error(current.status))
+        Signature.objects.filter(pk=current.pk).update(
+            verified_at=current.verified_at or timezone.now(),
+            verification_method=method,
+            verification_note=note.strip(),
+        )
+        reason = f"{Signature.Verification(method).label}: {note.strip()}".rstrip(": ")
+        return ModerationAction.objects.create(
+            letter_id=current.letter_id,
+            signature=current,
+            actor=actor,
+            action=Action.VERIFY,
+            reason=reason,
+        )
+
+
+def signature_unverify(*, signature: Signature, actor: Actor) -> ModerationAction:
+    """Withdraw the verified mark, for a mistake or a doubt."""
+    with transaction.atomic():
+        current = _locked(signature)
+        if current.verified_at is None:
+            raise ModerationError(str(_("This signatory is not marked as verified.")))
+        Signature.objects.filter(pk=current.pk).update(
+            verified_at=None, verification_method="", verification_note=""
+        )
+        return ModerationAction.objects.create(
+            letter_id=current.letter_id,
+            signature=current,
+            actor=actor,
+            action=Action.UNVERIFY,
+        )
+
+
+def signatures_bulk_remove_count(*, letter: Letter, filters: ModerationFilter) -> int:
+    """How many signatures a bulk removal with ``filters`` would remove now."""
+    return _removable(letter=letter, filters=filters).count()
+
+
+def _removable(*, letter: Letter, filters: ModerationFilter) -> QuerySet[Signature]:
+    return signature_list_for_moderation(letter=letter, filters=filters).exclude(
+        status=Status.REMOVED
+    )
+
+
+def signatures_bulk_remove(
+    *, letter: Letter, filters: ModerationFilter, actor: Actor, reason: str
+) -> ModerationAction:
+    """Remove every signature matching ``filters`` at once, with one reason and one log row.
+
+    Each status is moved by its own conditional UPDATE, whose row count is exact even when
+    signatures are confirmed meanwhile, so the count moves by exactly what left it.
+    """
+    if not reason.strip():
+        raise ModerationError(str(_("Give a reason for the removal.")))
+    if not filters.narrows:
+        raise ModerationError(str(_("Choose at least one filter besides the status.")))
+    with transaction.atomic():
+        entry = ModerationAction.objects.create(
+            letter=letter,
+            actor=actor,
+            action=Action.BULK_REMOVE,
+            reason=reason.strip(),
+            criteria=filters.as_criteria(),
+            affected=0,
+        )
+        rows = _removable(letter=letter, filters=filters)
+        moved = {
+            key: rows.filter(status=status, **extra).update(
+                status=Status.REMOVED, status_before_moderation=status, moderation=entry
+            )
+            for key, status, extra in (
+                ("shown", Status.CONFIRMED, {"show_name": True}),
+                ("hidden", Status.CONFIRMED, {"show_name": False}),
+                ("pending", Status.PENDING, {}),
+            )
+        }
+        moved["held"] = rows.filter(status=Status.HELD).update(
+            status=Status.REMOVED, moderation=entry
+        )
+        total = sum(moved.values())
+        if total == 0:
+            raise NothingMatched(str(_("No signature matches this filter: nothing was removed.")))
+        entry.affected = total
+        entry.counted = moved["shown"] + moved["hidden"]
+        entry.save(update_fields=["affected", "counted"])
+        _after_commit(letter_id=letter.pk, all=-entry.counted, hidden=-moved["hidden"])
+    return entry
