@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -151,6 +151,7 @@ def signatory_json(signature: Signature) -> dict[str, object]:
         "city": signature.city,
         "comment": signature.comment,
         "confirmed_at": signature.confirmed_at.isoformat(),
+        "verified": signature.verified_at is not None,
     }
 
 
@@ -166,16 +167,20 @@ def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     except BadQuery as error:
         return json_error(400, str(error))
     counts = counters.counts_get(letter_id=letter.pk)
+    # Verifying or unverifying a signatory moves no count; the moderation log records it.
+    last_action = letter.moderation.aggregate(last=Max("pk"))["last"]
     etag = etag_for(
         "signatories",
         *letter_etag_parts(letter=letter, counts=counts),
         counts.hidden,
+        last_action,
         request.GET.get("cursor", ""),
         limit,
     )
 
     def build() -> HttpResponse:
-        signatures = signatory_list_public(letter=letter)
+        # Newest first, not verified first as on the page: the cursor is over these keys.
+        signatures = signatory_list_public(letter=letter).order_by("-confirmed_at", "-pk")
         if after is not None:
             at, pk = after
             signatures = signatures.filter(Q(confirmed_at__lt=at) | Q(confirmed_at=at, pk__lt=pk))

@@ -88,6 +88,7 @@ _SCHEMAS: dict[str, Any] = {
             "city": {"type": "string"},
             "comment": {"type": "string"},
             "confirmed_at": {"type": "string", "format": "date-time"},
+            "verified": {"type": "boolean", "description": "Verified by the organizers."},
         },
     },
     "SignatoryPage": {

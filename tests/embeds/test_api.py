@@ -201,3 +201,35 @@ def test_public_reads_answer_the_same_whatever_the_browser_language(client):
     assert "Accept-Language" not in response.get("Vary", "")
     page = client.get(reverse("letters:index"), headers={"Accept-Language": "fr"})
     assert "Accept-Language" in page["Vary"]
+
+
+def test_signatories_pages_stay_newest_first_with_verified_signatories_among_them(client):
+    letter = make_letter()
+    signatures = [make_signature(letter=letter) for _ in range(5)]
+    verified = signatures[1]
+    verified.verified_at = verified.confirmed_at
+    verified.verification_method = "contact"
+    verified.save(update_fields=["verified_at", "verification_method"])
+    names, flags = [], []
+    url = api("api-signatories", letter.slug) + "?limit=2"
+    while url:
+        body = client.get(url).json()
+        names += [row["name"] for row in body["results"]]
+        flags += [row["verified"] for row in body["results"]]
+        url = body["next"] and body["next"].removeprefix("http://testserver")
+    assert names == [s.name for s in reversed(signatures)]
+    assert flags == [False, False, False, True, False]
+
+
+def test_verifying_a_signatory_changes_the_signatories_etag(client):
+    from signatories.moderation import signature_verify
+
+    letter = make_letter()
+    signature = make_signature(letter=letter)
+    url = api("api-signatories", letter.slug)
+    first = client.get(url)
+    assert first.json()["results"][0]["verified"] is False
+    signature_verify(signature=signature, actor=None, method="contact")
+    second = client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert second.status_code == 200
+    assert second.json()["results"][0]["verified"] is True
