@@ -59,6 +59,13 @@ def test_the_widget_shows_the_count_goal_and_a_button_that_opens_a_new_tab(clien
     assert not [tag for tag, _ in tags if tag in {"form", "input"}]
 
 
+def test_a_closed_letter_offers_to_read_it_instead_of_signing(client):
+    letter = make_letter(status=Letter.Status.CLOSED)
+    html = client.get(widget(letter)).content.decode()
+    assert "Read the letter" in html
+    assert "Sign the letter" not in html
+
+
 def test_the_count_is_announced_politely(client):
     letter = make_letter()
     html = client.get(widget(letter)).content.decode()

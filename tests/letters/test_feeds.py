@@ -22,15 +22,17 @@ def test_the_rss_feed_lists_published_letters_and_no_draft(client):
     assert "Published <letter>" in [item.findtext("title") for item in root.iter("item")]
 
 
-def test_the_atom_feed_lists_published_letters_and_no_draft(client):
+def test_the_atom_feed_lists_published_letters_and_no_draft_or_archived_one(client):
     published = make_letter()
     draft = make_letter(status=Letter.Status.DRAFT)
+    archived = make_letter(status=Letter.Status.ARCHIVED)
     response = client.get(reverse("letters:feed-atom"))
     assert response["Content-Type"].startswith("application/atom+xml")
     root = ElementTree.fromstring(response.content)
     titles = [entry.findtext(f"{ATOM}title") for entry in root.iter(f"{ATOM}entry")]
     assert published.title in titles
     assert draft.title not in titles
+    assert archived.title not in titles
 
 
 def test_the_sitemap_lists_published_letters_and_no_draft(client):
