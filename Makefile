@@ -31,6 +31,7 @@ endif
 
 test: install
 	bash .ci/services
+	bash .ci/browser
 	$(UV) run --locked ruff check .
 	$(UV) run --locked pytest $(PYTEST_ARGS)
 
