@@ -1,6 +1,7 @@
 # Two commands matter: `make run` and `make test`. Both install what they need.
 SHELL := /bin/bash
 PORT ?= 8000
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo $(CURDIR)/var/tools/bin/uv)
 MANAGE := $(UV) run --locked python manage.py
 WORKERS ?= 2
