@@ -1,7 +1,6 @@
 # Two commands matter: `make run` and `make test`. Both install what they need.
 SHELL := /bin/bash
 PORT ?= 8000
-export SITE_URL ?= http://127.0.0.1:$(PORT)
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo $(CURDIR)/var/tools/bin/uv)
 MANAGE := $(UV) run --locked python manage.py
 WORKERS ?= 2
@@ -15,6 +14,7 @@ $(CURDIR)/var/tools/bin/uv:
 install: $(if $(filter uv,$(UV)),,$(CURDIR)/var/tools/bin/uv)
 	$(UV) sync --locked
 
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
