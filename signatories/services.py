@@ -191,6 +191,18 @@ def signature_confirm(*, token: str) -> tuple[ConfirmResult, Signature | None]:
 
 def signature_resend(*, letter: Letter, email: str) -> None:
     """Send a fresh confirmation link to a pending signer; silent for anyone else."""
+    if letter.is_open:
+        _email_signer(
+            letter=letter, email=email, kind=OutboxMessage.Kind.CONFIRM,
+            status=Signature.Status.PENDING,
+        )  # fmt: skip
+
+
+def _email_signer(*, letter: Letter, email: str, kind: str, **filters: object) -> None:
+    """Queue an email to whoever signed ``letter`` with ``email``, if anyone did.
+
+    The caller shows the same page either way, so nobody learns whether an address signed.
+    """
     try:
         normalized = email_normalize(email=email)
     except ValueError:
@@ -198,11 +210,11 @@ def signature_resend(*, letter: Letter, email: str) -> None:
     with transaction.atomic():
         signature = (
             Signature.objects.select_for_update()
-            .filter(letter=letter, email_normalized=normalized, status=Signature.Status.PENDING)
+            .filter(letter=letter, email_normalized=normalized, **filters)
             .first()
         )
-        if signature is not None and letter.is_open:
-            _outbox_add_limited(signature=signature, kind=OutboxMessage.Kind.CONFIRM)
+        if signature is not None:
+            _outbox_add_limited(signature=signature, kind=kind)
 
 
 WITHDRAW_SALT = "signatories.withdraw"
@@ -231,18 +243,7 @@ def signature_for_withdraw_token(*, token: str) -> tuple[ConfirmResult, Signatur
 
 def signature_withdraw_request(*, letter: Letter, email: str) -> None:
     """Email a withdrawal link to whoever signed with this address; silent for anyone else."""
-    try:
-        normalized = email_normalize(email=email)
-    except ValueError:
-        return
-    with transaction.atomic():
-        signature = (
-            Signature.objects.select_for_update()
-            .filter(letter=letter, email_normalized=normalized)
-            .first()
-        )
-        if signature is not None:
-            _outbox_add_limited(signature=signature, kind=OutboxMessage.Kind.WITHDRAW)
+    _email_signer(letter=letter, email=email, kind=OutboxMessage.Kind.WITHDRAW)
 
 
 def signature_withdraw(*, signature: Signature) -> None:
