@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from letters.models import Letter
 from signatories import services as signing
-from signatories.models import Signature
+from signatories.models import Signature, Update
+from signatories.update_tasks import update_deliver
 from tests.factories import sign_data
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ def link_in(body: str, fragment: str) -> str:
     return next(w for w in body.split() if fragment in w).removeprefix("http://testserver")
 
 
-def test_sign_up_verify_draft_preview_publish_and_see_a_signature_arrive(
+def test_sign_up_verify_draft_preview_publish_verify_export_and_send_an_update(
     client, mail_worker, django_capture_on_commit_callbacks
 ):
     # Sign up; the verification mail leaves from the worker after commit.
@@ -56,7 +57,7 @@ def test_sign_up_verify_draft_preview_publish_and_see_a_signature_arrive(
 
     # A signature arrives and is confirmed through the emailed link.
     signer = Client()
-    signer.post(reverse("signatories:sign", kwargs={"slug": letter.slug}), sign_data())
+    signer.post(reverse("signatories:sign", kwargs={"slug": letter.slug}), sign_data(updates="on"))
     mail.outbox.clear()
     assert signing.outbox_drain() == (1, 0)
     confirm = link_in(mail.outbox[0].body, "/confirm/")
@@ -72,3 +73,39 @@ def test_sign_up_verify_draft_preview_publish_and_see_a_signature_arrive(
     (row,) = dashboard.context["rows"]
     assert (row.letter.slug, row.today, row.total) == ("open-archives", 1, 1)
     assert "Ada Example" in dashboard.content.decode()
+
+    # Verify the signatory: listed first on the public page, with the mark.
+    response = client.post(
+        reverse("moderation:verify", kwargs={"slug": letter.slug, "pk": signature.pk}),
+        {"method": "contact", "note": "Called her studio."},
+    )
+    assert response.status_code == 302
+    public = client.get(letter.get_absolute_url()).content.decode()
+    assert "Verified by the organizers" in public
+
+    # Export the signatories as CSV.
+    response = client.post(
+        reverse("signer_admin:export", kwargs={"slug": letter.slug}),
+        {"format": "csv", "columns": ["name", "email"]},
+    )
+    assert response.status_code == 200
+    exported = b"".join(response.streaming_content).decode()
+    assert "Ada Example" in exported and "ada@example.org" in exported
+
+    # Write an update and send it; the bulk task delivers it to the signer who opted in.
+    response = client.post(
+        reverse("signer_admin:updates", kwargs={"slug": letter.slug}),
+        {"title": "The archives answered", "body": "The city will *reply* in March."},
+    )
+    assert response.status_code == 302
+    update = Update.objects.get()
+    client.post(reverse("signer_admin:update-send", kwargs={"slug": letter.slug, "pk": update.pk}))
+    mail.outbox.clear()
+    update_deliver.run(update.pk)
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.org"]
+    assert "The archives answered" in message.subject
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    update.refresh_from_db()
+    assert (update.status, update.sent_count) == (Update.Status.SENT, 1)
+    assert "The archives answered" in client.get(letter.get_absolute_url()).content.decode()
