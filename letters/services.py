@@ -250,6 +250,9 @@ def invitation_create(*, letter: Letter, invited_by: User, email: str, role: str
     """Invite someone by email; the mail leaves from a worker after commit.
 
     Inviting an address again replaces its pending invitation, so the old link stops working.
+    Invitations to one letter are made one at a time (a lock on the letter row), so two
+    simultaneous requests for one address end like two in a row: the later one replaces the
+    earlier one instead of both inserting and one breaking invitation_one_pending_per_email.
     """
     if role not in {Membership.Role.EDITOR, Membership.Role.VIEWER}:
         raise LetterActionError(_("Invite as an editor or a viewer."))
@@ -257,6 +260,7 @@ def invitation_create(*, letter: Letter, invited_by: User, email: str, role: str
         normalized = _normalize(email)
     except ValueError:
         raise LetterActionError(_("Enter a valid email address.")) from None
+    Letter.objects.select_for_update().filter(pk=letter.pk).values_list("pk").get()
     if _is_member_by_email(letter=letter, normalized=normalized):
         raise LetterActionError(_("%(email)s already organizes this letter.") % {"email": email})
     Invitation.objects.filter(
