@@ -1,3 +1,4 @@
+import contextlib
 import difflib
 import hashlib
 import itertools
@@ -17,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from redis.exceptions import RedisError
 
 from letters import tasks
 from letters.models import Invitation, Letter, LetterVersion, Membership
@@ -43,10 +45,14 @@ def letter_body_html(*, letter: Letter) -> str:
     """The sanitised body, cached by the hash of its text so edits show at once."""
     digest = hashlib.sha256(letter.body.encode()).hexdigest()[:32]
     key = f"letter-body:{digest}"
-    html = cache.get(key)
+    try:
+        html = cache.get(key)
+    except RedisError:  # the page still renders while Redis is down
+        return letter_render_markdown(text=letter.body)
     if html is None:
         html = letter_render_markdown(text=letter.body)
-        cache.set(key, html, timeout=24 * 3600)
+        with contextlib.suppress(RedisError):
+            cache.set(key, html, timeout=24 * 3600)
     return html
 
 

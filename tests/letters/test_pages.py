@@ -108,3 +108,27 @@ def test_the_letter_page_uses_a_fixed_number_of_queries(
 
 def test_the_privacy_notice_is_public(client):
     assert "Privacy notice" in client.get(reverse("privacy")).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_letter_page_and_the_count_still_answer_while_redis_is_down(client, settings):
+    letter = make_letter(body="Still *readable*")
+    make_signature(letter=letter)
+    dead = "redis://127.0.0.1:1/0"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": dead,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    settings.REDIS_URL = dead
+    counters._redis.cache_clear()
+    try:
+        page = client.get(letter.get_absolute_url())
+        api = client.get(reverse("letters:api-detail", args=[letter.slug]))
+    finally:
+        counters._redis.cache_clear()
+    assert page.status_code == 200
+    assert "<em>readable</em>" in page.content.decode()
+    assert api.json()["signature_count"] == 1
