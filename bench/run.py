@@ -495,7 +495,7 @@ def machine() -> dict[str, str]:
     model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
     mem = re.search(r"^MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE)
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True, capture_output=True
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, text=True, capture_output=True
     ).stdout.strip()
     return {
         "CPU": f"nproc {len(os.sched_getaffinity(0))}, {model.group(1) if model else 'unknown'}",
