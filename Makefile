@@ -36,6 +36,11 @@ test: install
 	$(UV) run --locked ruff check .
 	$(UV) run --locked pytest $(PYTEST_ARGS)
 
+# Load tests on loopback, bounded in time; never part of `make test`. See docs/benchmarks.md.
+bench: install
+	bash .ci/services
+	$(UV) run --locked python bench/run.py $(BENCH_ARGS)
+
 lint: install
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
