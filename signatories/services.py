@@ -1,3 +1,4 @@
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -114,6 +115,15 @@ def _outbox_add_limited(*, signature: Signature, kind: str) -> None:
         log.info("Email limit reached for signature %s", signature.pk)
 
 
+OUTBOX_KICK_KEY = "outbox-kick"
+
+
+def outbox_rearm() -> None:
+    """Let the next commit publish a drain task again (called by the draining worker)."""
+    with contextlib.suppress(RedisError):
+        cache.delete(OUTBOX_KICK_KEY)
+
+
 def outbox_kick() -> None:
     """Ask a worker to drain the outbox; never fails and never blocks for long.
 
@@ -123,7 +133,7 @@ def outbox_kick() -> None:
     from signatories.tasks import outbox_drain
 
     try:
-        if settings.CELERY_TASK_ALWAYS_EAGER or cache.add("outbox-kick", 1, timeout=1):
+        if settings.CELERY_TASK_ALWAYS_EAGER or cache.add(OUTBOX_KICK_KEY, 1, timeout=1):
             outbox_drain.delay()
     except (KombuError, RedisError, OSError, RuntimeError):
         log.warning(

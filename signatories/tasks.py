@@ -20,6 +20,9 @@ def outbox_drain() -> int:
     """
     total = 0
     while True:
+        # Re-arm the kick before each look at the outbox: a row committed after this
+        # point publishes a new task, and one committed before it is claimed below.
+        services.outbox_rearm()
         sent, failed = services.outbox_drain()
         total += sent
         if sent + failed < services.OUTBOX_BATCH:

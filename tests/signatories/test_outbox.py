@@ -112,3 +112,26 @@ def test_signing_while_redis_is_down_saves_the_signature_and_sends_later(client,
 
     assert outbox_drain.run() == 1
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signature_after_a_drain_announces_itself_at_once(client):
+    """The kick is throttled to one task a second; the draining worker lifts the throttle,
+    so a signature saved just after the outbox was emptied does not wait for the sweep."""
+    import redis
+    from django.conf import settings
+
+    from signatories.tasks import outbox_drain
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("mail")
+    letter = make_letter()
+    url = reverse("signatories:sign", args=[letter.slug])
+    client.post(url, sign_data(email="first@example.org"))
+    assert broker.llen("mail") == 1
+    client.post(url, sign_data(email="second@example.org"))
+    assert broker.llen("mail") == 1  # throttled: the first task will find both rows
+    assert outbox_drain.run() == 2
+    client.post(url, sign_data(email="third@example.org"))
+    assert broker.llen("mail") == 2
+    broker.delete("mail")
