@@ -116,6 +116,7 @@ def _outbox_add_limited(*, signature: Signature, kind: str) -> None:
 
 
 OUTBOX_KICK_KEY = "outbox-kick"
+OUTBOX_KICK_SECONDS = 1  # at most one drain task published per second
 
 
 def outbox_rearm() -> None:
@@ -133,7 +134,7 @@ def outbox_kick() -> None:
     from signatories.tasks import outbox_drain
 
     try:
-        if settings.CELERY_TASK_ALWAYS_EAGER or cache.add(OUTBOX_KICK_KEY, 1, timeout=1):
+        if settings.CELERY_TASK_ALWAYS_EAGER or cache.add(OUTBOX_KICK_KEY, 1, timeout=OUTBOX_KICK_SECONDS):
             outbox_drain.delay()
     except (KombuError, RedisError, OSError, RuntimeError):
         log.warning(
