@@ -2,9 +2,10 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
 from letters.models import Letter
 from signatories.services import SignatureData, email_normalize
@@ -43,6 +44,36 @@ class NormalizedEmailField(forms.EmailField):
         return unicodedata.normalize("NFKC", super().to_python(value))
 
 
+def _country_choices() -> list[tuple[str, str]]:
+    """Country names in the language of the request, sorted for it."""
+    return [("", "—"), *countries]
+
+
+# Rendered blank country selects, by language and attributes: the same for every visitor.
+_BLANK_SELECTS: dict[tuple[object, ...], SafeString] = {}
+
+
+class CountrySelect(forms.Select):
+    """The country list, drawn once per language while nothing is chosen.
+
+    Drawing some 250 options through the widget templates was most of the letter page's
+    rendering time (docs/benchmarks.md).
+    """
+
+    def render(self, name: str, value: object, attrs: dict[str, object] | None = None,
+               renderer: object = None) -> SafeString:  # fmt: skip
+        if value not in (None, ""):
+            return super().render(name, value, attrs, renderer)  # type: ignore[arg-type]
+        built = self.build_attrs(self.attrs, attrs)  # type: ignore[arg-type]
+        key = (get_language(), name, tuple(sorted(built.items())))
+        html = _BLANK_SELECTS.get(key)
+        if html is None:
+            html = super().render(name, value, attrs, renderer)  # type: ignore[arg-type]
+            if len(_BLANK_SELECTS) < 256:
+                _BLANK_SELECTS[key] = html
+        return html
+
+
 class SignForm(forms.Form):
     name = forms.CharField(
         label=_("Full name"), max_length=200, validators=[_single_line],
@@ -60,8 +91,8 @@ class SignForm(forms.Form):
     organization = forms.CharField(
         label=_("Organization"), max_length=200, required=False, validators=[_single_line]
     )
-    country = LazyTypedChoiceField(
-        label=_("Country"), choices=[("", "—"), *countries], required=False
+    country = forms.ChoiceField(
+        label=_("Country"), choices=_country_choices, required=False, widget=CountrySelect
     )
     city = forms.CharField(
         label=_("City"), max_length=120, required=False, validators=[_single_line]

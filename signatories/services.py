@@ -134,7 +134,9 @@ def outbox_kick() -> None:
     from signatories.tasks import outbox_drain
 
     try:
-        if settings.CELERY_TASK_ALWAYS_EAGER or cache.add(OUTBOX_KICK_KEY, 1, timeout=OUTBOX_KICK_SECONDS):
+        if settings.CELERY_TASK_ALWAYS_EAGER or cache.add(
+            OUTBOX_KICK_KEY, 1, timeout=OUTBOX_KICK_SECONDS
+        ):
             outbox_drain.delay()
     except (KombuError, RedisError, OSError, RuntimeError):
         log.warning(

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from letters.models import Letter
 from signatories import services
+from signatories.forms import SignForm
 from signatories.models import OutboxMessage, Signature
 from tests.factories import make_letter, make_signature, sign_data
 
@@ -218,3 +219,23 @@ def test_markup_in_name_and_comment_is_escaped_on_pages_and_in_the_email(client)
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
         assert "<script>alert" not in page
         assert "<img src=x" not in page
+
+
+def test_the_country_list_is_the_same_drawn_once_or_each_time_and_keeps_a_choice():
+    from django import forms
+    from django.utils import translation
+
+    from signatories.forms import CountrySelect
+
+    letter = make_letter()
+    field = SignForm(letter=letter)["country"]
+    plain = forms.Select(choices=field.field.choices)
+    cached = CountrySelect(choices=field.field.choices)
+    for _ in range(2):
+        assert cached.render("country", "", {"id": "id_country"}) == plain.render(
+            "country", "", {"id": "id_country"}
+        )
+    assert '<option value="DE" selected>' in cached.render("country", "DE", {"id": "id_country"})
+    with translation.override("fr"):
+        assert "Allemagne" in cached.render("country", "", {"id": "id_country"})
+    assert "Germany" in cached.render("country", "", {"id": "id_country"})
