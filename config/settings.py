@@ -208,8 +208,9 @@ CELERY_TASK_ROUTES = {
     # Organizers' updates can be a million emails: their own queue, never ahead of confirmations.
     "signatories.update_tasks.*": {"queue": "bulk"},
     "letters.tasks.*": {"queue": "mail"},
+    "signatories.moderation_tasks.*": {"queue": "default"},
 }
-CELERY_IMPORTS = ["signatories.update_tasks"]
+CELERY_IMPORTS = ["signatories.update_tasks", "signatories.moderation_tasks"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "signatories.tasks.outbox_sweep", "schedule": 30.0},
@@ -282,6 +283,8 @@ MODERATION_BURST_THRESHOLD = env_int("MODERATION_BURST_THRESHOLD", 10, minimum=2
 # How far back the signals panel of the moderation page looks, and how long it is cached.
 MODERATION_SIGNAL_HOURS = env_int("MODERATION_SIGNAL_HOURS", 48, minimum=1)
 MODERATION_SIGNAL_CACHE_SECONDS = env_int("MODERATION_SIGNAL_CACHE_SECONDS", 60)
+# A bulk removal matching more signatures than this runs in a Celery task, not the request.
+BULK_REMOVE_INLINE_LIMIT = env_int("BULK_REMOVE_INLINE_LIMIT", 5000)
 
 # Security ----------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)

@@ -270,6 +270,12 @@ class ModerationAction(models.Model):
         VERIFY = "verify", _("Verified")
         UNVERIFY = "unverify", _("Verification withdrawn")
 
+    class State(models.TextChoices):
+        # Only a large bulk removal is ever "running": a Celery task finishes it.
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="moderation")
     signature = models.ForeignKey(
         Signature, on_delete=models.CASCADE, null=True, blank=True, related_name="actions"
@@ -282,6 +288,7 @@ class ModerationAction(models.Model):
     affected = models.PositiveIntegerField(default=1)
     counted = models.PositiveIntegerField(default=0)
     criteria = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.DONE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -294,6 +301,10 @@ class ModerationAction(models.Model):
             models.CheckConstraint(
                 condition=Q(action="bulk_remove") | Q(signature__isnull=False),
                 name="moderation_single_has_signature",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="done") | (Q(action="bulk_remove") & Q(counted=0)),
+                name="moderation_unfinished_is_bulk_and_uncounted",
             ),
         ]
         indexes = [

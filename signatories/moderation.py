@@ -217,18 +217,46 @@ def _removable(*, letter: Letter, filters: ModerationFilter) -> QuerySet[Signatu
     )
 
 
-def signatures_bulk_remove(
-    *, letter: Letter, filters: ModerationFilter, actor: Actor, reason: str
-) -> ModerationAction:
-    """Remove every signature matching ``filters`` at once, with one reason and one log row.
-
-    Each status is moved by its own conditional UPDATE, whose row count is exact even when
-    signatures are confirmed meanwhile, so the count moves by exactly what left it.
-    """
+def _bulk_check(*, filters: ModerationFilter, reason: str) -> None:
     if not reason.strip():
         raise ModerationError(str(_("Give a reason for the removal.")))
     if not filters.narrows:
         raise ModerationError(str(_("Choose at least one filter besides the status.")))
+
+
+def _bulk_apply(*, entry: ModerationAction, filters: ModerationFilter) -> int:
+    """Remove every signature matching ``filters`` under ``entry``; return how many.
+
+    The one implementation of a bulk removal, inline or in the task. Each status is moved
+    by its own conditional UPDATE, whose row count is exact even when signatures are
+    confirmed meanwhile, so the count moves by exactly what left it. Runs inside the
+    caller's transaction, and moves the live count once after it commits.
+    """
+    rows = _removable(letter=entry.letter, filters=filters)
+    moved = {
+        key: rows.filter(status=status, **extra).update(
+            status=Status.REMOVED, status_before_moderation=status, moderation=entry
+        )
+        for key, status, extra in (
+            ("shown", Status.CONFIRMED, {"show_name": True}),
+            ("hidden", Status.CONFIRMED, {"show_name": False}),
+            ("pending", Status.PENDING, {}),
+        )
+    }
+    moved["held"] = rows.filter(status=Status.HELD).update(status=Status.REMOVED, moderation=entry)
+    entry.affected = sum(moved.values())
+    entry.counted = moved["shown"] + moved["hidden"]
+    entry.state = ModerationAction.State.DONE
+    entry.save(update_fields=["affected", "counted", "state"])
+    _after_commit(letter_id=entry.letter_id, all=-entry.counted, hidden=-moved["hidden"])
+    return entry.affected
+
+
+def signatures_bulk_remove(
+    *, letter: Letter, filters: ModerationFilter, actor: Actor, reason: str
+) -> ModerationAction:
+    """Remove every signature matching ``filters`` at once, with one reason and one log row."""
+    _bulk_check(filters=filters, reason=reason)
     with transaction.atomic():
         entry = ModerationAction.objects.create(
             letter=letter,
@@ -238,25 +266,63 @@ def signatures_bulk_remove(
             criteria=filters.as_criteria(),
             affected=0,
         )
-        rows = _removable(letter=letter, filters=filters)
-        moved = {
-            key: rows.filter(status=status, **extra).update(
-                status=Status.REMOVED, status_before_moderation=status, moderation=entry
-            )
-            for key, status, extra in (
-                ("shown", Status.CONFIRMED, {"show_name": True}),
-                ("hidden", Status.CONFIRMED, {"show_name": False}),
-                ("pending", Status.PENDING, {}),
-            )
-        }
-        moved["held"] = rows.filter(status=Status.HELD).update(
-            status=Status.REMOVED, moderation=entry
-        )
-        total = sum(moved.values())
-        if total == 0:
+        if _bulk_apply(entry=entry, filters=filters) == 0:
             raise NothingMatched(str(_("No signature matches this filter: nothing was removed.")))
-        entry.affected = total
-        entry.counted = moved["shown"] + moved["hidden"]
-        entry.save(update_fields=["affected", "counted"])
-        _after_commit(letter_id=letter.pk, all=-entry.counted, hidden=-moved["hidden"])
+    return entry
+
+
+def signatures_bulk_remove_start(
+    *, letter: Letter, filters: ModerationFilter, actor: Actor, reason: str, expected: int
+) -> ModerationAction:
+    """Record a large bulk removal as running and queue the task that performs it.
+
+    ``affected`` holds the previewed number until the task writes the exact one. The
+    correction log shows the removal once it is done (``counted`` stays 0 until then).
+    """
+    from signatories.moderation_tasks import signatures_bulk_remove_run
+
+    _bulk_check(filters=filters, reason=reason)
+    criteria = filters.as_criteria()
+    with transaction.atomic():
+        entry = ModerationAction.objects.create(
+            letter=letter,
+            actor=actor,
+            action=Action.BULK_REMOVE,
+            reason=reason.strip(),
+            criteria=criteria,
+            affected=expected,
+            state=ModerationAction.State.RUNNING,
+        )
+        action_id, letter_id = entry.pk, letter.pk
+        transaction.on_commit(
+            lambda: signatures_bulk_remove_run.delay(action_id, letter_id, criteria)
+        )
+    return entry
+
+
+def signatures_bulk_remove_finish(
+    *, action_id: int, letter_id: int, filters: ModerationFilter | None
+) -> ModerationAction | None:
+    """Perform a running bulk removal and mark it done; a no-op once it is finished.
+
+    The action row is locked first, so a second run (redelivered, or queued twice) waits
+    for the first and then finds it done: nothing is removed or counted twice. ``None``
+    for ``filters`` (the criteria could not be read back) or another ``letter_id`` than the
+    action's fails it, removing nothing.
+    """
+    with transaction.atomic():
+        entry = (
+            ModerationAction.objects.select_for_update()
+            .select_related("letter")
+            .filter(pk=action_id)
+            .first()
+        )
+        if entry is None or entry.state != ModerationAction.State.RUNNING:
+            return entry
+        if filters is None or not filters.narrows or entry.letter_id != letter_id:
+            entry.affected = 0
+            entry.state = ModerationAction.State.FAILED
+            entry.save(update_fields=["affected", "state"])
+            return entry
+        _bulk_apply(entry=entry, filters=filters)
     return entry

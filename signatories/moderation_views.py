@@ -4,6 +4,7 @@ correction log. Every organizer view gets its letter from ``letter_get_for_edito
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -52,6 +53,7 @@ def signature_list(request: HttpRequest, slug: str) -> HttpResponse:
         "counts": counters.counts_get(letter_id=letter.pk),
         "signals": selectors.moderation_signals(letter=letter),
         "can_edit": _can_edit(letter),
+        "unfinished": selectors.bulk_removals_unfinished(letter=letter),
     }
     if not (form.is_valid() and cursor.is_valid()):
         messages.error(request, _("Some filters are not valid: correct them to see the list."))
@@ -214,6 +216,21 @@ def bulk_remove(request: HttpRequest, slug: str) -> HttpResponse:
         )
         confirm = BulkRemoveForm(initial={"expected": count, "reason": form.cleaned_data["reason"]})
         return _bulk_render(request, letter, form=form, count=count, confirm=confirm, status=409)
+    if count > settings.BULK_REMOVE_INLINE_LIMIT:
+        # Too many to remove within the request: a Celery task does it.
+        moderation.signatures_bulk_remove_start(
+            letter=letter,
+            filters=filters,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            expected=count,
+        )
+        messages.success(
+            request,
+            _("Removal of %(count)s signatures is running; the correction log shows it when done.")
+            % {"count": count},
+        )
+        return redirect("moderation:list", slug=letter.slug)
     try:
         entry = moderation.signatures_bulk_remove(
             letter=letter, filters=filters, actor=request.user, reason=form.cleaned_data["reason"]

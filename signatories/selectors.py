@@ -91,8 +91,14 @@ class ModerationFilter:
 
 
 def _datetime_param(value: datetime | None) -> str:
-    # In the current time zone, which is how the filter form reads it back.
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    # In the current time zone, which is how the filter form reads it back; with seconds
+    # only when given, so a bulk removal's task reads back exactly the previewed filter.
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    if local.microsecond:
+        return local.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
 
 
 def signature_list_for_moderation(
@@ -364,11 +370,27 @@ def _signals(*, letter: Letter, limit: int) -> Signals:
 def correction_log(*, letter: Letter, limit: int = 500) -> list[ModerationAction]:
     """Every moderation that moved the public count of a letter, newest first."""
     return list(
-        ModerationAction.objects.filter(letter=letter, counted__gt=0).order_by(
-            "-created_at", "-pk"
-        )[:limit]
+        ModerationAction.objects.filter(
+            letter=letter, counted__gt=0, state=ModerationAction.State.DONE
+        ).order_by("-created_at", "-pk")[:limit]
     )
 
 
 def correction_log_exists(*, letter: Letter) -> bool:
-    return ModerationAction.objects.filter(letter=letter, counted__gt=0).exists()
+    return ModerationAction.objects.filter(
+        letter=letter, counted__gt=0, state=ModerationAction.State.DONE
+    ).exists()
+
+
+def bulk_removals_unfinished(*, letter: Letter, days: int = 7) -> list[ModerationAction]:
+    """Bulk removals of a letter still running in a task, or failed lately, newest first."""
+    state = ModerationAction.State
+    return list(
+        ModerationAction.objects.filter(letter=letter, action=ModerationAction.Action.BULK_REMOVE)
+        .filter(
+            Q(state=state.RUNNING)
+            | Q(state=state.FAILED, created_at__gte=timezone.now() - timedelta(days=days))
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:20]
+    )

@@ -1,0 +1,32 @@
+"""The task that performs a large bulk removal outside the web request. It runs on the
+"default" queue (CELERY_TASK_ROUTES), never ahead of confirmation emails."""
+
+from typing import Any
+
+from celery import shared_task
+from django.db import OperationalError
+
+from signatories import moderation
+from signatories.moderation_forms import PreviewForm
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError, OperationalError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+    ignore_result=True,
+)
+def signatures_bulk_remove_run(action_id: int, letter_id: int, criteria: dict[str, Any]) -> None:
+    """Remove what a running bulk removal matches now; safe to run twice.
+
+    The filter is read back from ``criteria`` by the same form the organizer filled in,
+    so it means exactly what was previewed. ``letter_id`` is the letter the action must
+    belong to: a mismatch fails the action instead of removing anything.
+    """
+    form = PreviewForm(data=criteria)
+    filters = form.filters() if form.is_valid() else None
+    moderation.signatures_bulk_remove_finish(
+        action_id=action_id, letter_id=letter_id, filters=filters
+    )
