@@ -59,7 +59,7 @@ class UpdateAdmin(admin.ModelAdmin):
 class ModerationActionAdmin(admin.ModelAdmin):
     """Read only: the audit log is written by the moderation services alone."""
 
-    list_display = ["letter", "action", "affected", "counted", "actor", "created_at"]
+    list_display = ["letter", "action", "state", "affected", "counted", "actor", "created_at"]
     list_filter = ["action"]
     list_select_related = ["letter", "actor"]
     raw_id_fields = ["letter", "signature", "actor"]

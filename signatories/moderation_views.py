@@ -277,6 +277,7 @@ def _bulk_render(
         "criteria": criteria,
         "list_query": _querystring(criteria),
         "confirm_form": confirm if count else None,
+        "in_background": bool(count) and count > settings.BULK_REMOVE_INLINE_LIMIT,
     }
     return render(request, "moderation/bulk_remove.html", context, status=status)
 

@@ -78,6 +78,9 @@ def test_a_large_removal_returns_at_once_and_the_task_removes_them_exactly_once(
     real_add = counters.counts_add
     monkeypatch.setattr(counters, "counts_add", lambda **kw: (calls.append(kw), real_add(**kw))[1])
 
+    preview = client.get(_url(letter), window).content.decode()
+    assert "4 signatures will be removed." in preview
+    assert "That many are removed in the background" in preview
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(_url(letter), {**window, "reason": REASON, "expected": 4})
     assert response.status_code == 302
@@ -127,6 +130,7 @@ def test_a_small_removal_stays_inline(client, django_capture_on_commit_callbacks
     letter = make_letter()
     client.force_login(make_member_user(letter=letter, role="editor"))
     run, window = _spam_run(letter)
+    assert "in the background" not in client.get(_url(letter), window).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(_url(letter), {**window, "reason": REASON, "expected": 4})
     assert "4 signatures were removed." in [str(m) for m in get_messages(response.wsgi_request)]
