@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "signatories.tasks.signatures_purge_unconfirmed",
         "schedule": 3600.0,
     },
+    "resume-bulk-removals": {
+        "task": "signatories.moderation_tasks.bulk_removals_resume",
+        "schedule": 600.0,
+    },
     "sweep-updates": {"task": "signatories.update_tasks.updates_sweep", "schedule": 300.0},
 }
 

@@ -7,6 +7,7 @@ restoring them puts them back exactly. Status changes are conditional updates on
 status read under a row lock, so a confirmation racing a removal cannot be counted twice.
 """
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -326,3 +327,16 @@ def signatures_bulk_remove_finish(
             return entry
         _bulk_apply(entry=entry, filters=filters)
     return entry
+
+
+BULK_RESUME_AFTER = timedelta(minutes=10)
+
+
+def bulk_removals_stale() -> list[ModerationAction]:
+    """Bulk removals queued long ago and still running: their message may have been lost."""
+    cutoff = timezone.now() - BULK_RESUME_AFTER
+    return list(
+        ModerationAction.objects.filter(
+            action=Action.BULK_REMOVE, state=ModerationAction.State.RUNNING, created_at__lt=cutoff
+        )
+    )

@@ -105,7 +105,8 @@ class BulkRemoveForm(FilterForm):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         status = self.fields["status"]
         assert isinstance(status, forms.ChoiceField)
-        status.choices = [choice for choice in status.choices if choice[0] != "removed"]
+        kept = [(value, label) for value, label in Signature.Status.choices if value != "removed"]
+        status.choices = [("", _("Any status")), *kept]
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
@@ -135,7 +136,8 @@ class RemoveForm(forms.Form):
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, auto_id="remove_%s", **kwargs)  # type: ignore[arg-type]
+        kwargs.setdefault("auto_id", "remove_%s")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class HoldForm(forms.Form):
@@ -147,7 +149,8 @@ class HoldForm(forms.Form):
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, auto_id="hold_%s", **kwargs)  # type: ignore[arg-type]
+        kwargs.setdefault("auto_id", "hold_%s")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class VerifyForm(forms.Form):

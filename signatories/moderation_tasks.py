@@ -30,3 +30,13 @@ def signatures_bulk_remove_run(action_id: int, letter_id: int, criteria: dict[st
     moderation.signatures_bulk_remove_finish(
         action_id=action_id, letter_id=letter_id, filters=filters
     )
+
+
+@shared_task(ignore_result=True)
+def bulk_removals_resume() -> int:
+    """Periodic: queue again the bulk removals still running after a while, in case their
+    message was lost (broker down when it was queued). Running one twice changes nothing."""
+    stale = moderation.bulk_removals_stale()
+    for action in stale:
+        signatures_bulk_remove_run.delay(action.pk, action.letter_id, action.criteria)
+    return len(stale)

@@ -264,3 +264,30 @@ def test_criteria_keep_seconds_so_the_task_reads_back_the_previewed_filter():
         domain="x.example", signed_from=start.replace(second=0, microsecond=0)
     )
     assert whole_minute.as_criteria()["signed_from"].count(":") == 1
+
+
+@pytest.mark.django_db
+def test_a_removal_whose_message_was_lost_is_queued_again_later(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from signatories.moderation_tasks import bulk_removals_resume
+
+    letter = make_letter()
+    client.force_login(make_member_user(letter=letter, role="editor"))
+    _run, window = _spam_run(letter)
+    monkeypatch.setattr(signatures_bulk_remove_run, "delay", lambda *args: None)  # lost
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url(letter), {**window, "reason": REASON, "expected": 4})
+    entry = ModerationAction.objects.get()
+
+    queued = []
+    monkeypatch.setattr(signatures_bulk_remove_run, "delay", lambda *args: queued.append(args))
+    assert bulk_removals_resume.run() == 0  # just queued: give its message time
+    ModerationAction.objects.filter(pk=entry.pk).update(
+        created_at=timezone.now() - moderation.BULK_RESUME_AFTER - timedelta(seconds=1)
+    )
+    assert bulk_removals_resume.run() == 1
+    assert queued == [(entry.pk, letter.pk, entry.criteria)]
+    signatures_bulk_remove_run.run(*queued[0])
+    assert len(_removed(letter)) == 4
+    assert bulk_removals_resume.run() == 0
