@@ -21,6 +21,7 @@ urlpatterns = [
         include("signatories.moderation_urls", namespace="moderation"),
     ),
     path("", include("embeds.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("healthz", healthz),
     path("admin/", admin.site.urls),
