@@ -16,7 +16,9 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext, override
+from kombu.exceptions import KombuError
 from PIL import Image, ImageDraw, ImageFont
+from redis.exceptions import RedisError
 
 from letters.models import Letter
 
@@ -98,6 +100,13 @@ def share_card_get(*, letter: Letter, count: int) -> tuple[str, bytes]:
     return version, data
 
 
+def share_card_refresh(*, letter_id: int) -> None:
+    """Queue a card for the letter's current count if it reached a new milestone."""
+    from signatories.counters import counts_get
+
+    share_card_maybe_refresh(letter_id=letter_id, count=counts_get(letter_id=letter_id).all)
+
+
 def share_card_maybe_refresh(*, letter_id: int, count: int) -> None:
     """Queue a new card when ``count`` has reached a milestone not drawn yet.
 
@@ -110,5 +119,5 @@ def share_card_maybe_refresh(*, letter_id: int, count: int) -> None:
     try:
         if cache.add(f"share-card-queued:{letter_id}:{milestone}", 1, timeout=3600):
             share_card_generate.delay(letter_id=letter_id)
-    except Exception:  # a broker or cache failure must not undo a signature
+    except (KombuError, RedisError, OSError, RuntimeError):  # the card can wait
         log.warning("Could not queue the share card of letter %s", letter_id)

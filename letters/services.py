@@ -174,61 +174,59 @@ def letter_publish(*, letter: Letter, user: User | None = None) -> Letter:
     letter.published_at = letter.published_at or timezone.now()
     letter.current_version = _version_add(letter=letter, user=user)
     letter.save(update_fields=["status", "published_at", "current_version", "updated_at"])
-    transaction.on_commit(lambda: _share_card_refresh(letter_id=letter.pk), robust=True)
+    from embeds.services import share_card_refresh  # embeds reads letters: import late
+
+    transaction.on_commit(lambda: share_card_refresh(letter_id=letter.pk))
     return letter
-
-
-def _share_card_refresh(*, letter_id: int) -> None:
-    from embeds.services import share_card_maybe_refresh
-    from signatories.counters import counts_get
-
-    share_card_maybe_refresh(letter_id=letter_id, count=counts_get(letter_id=letter_id).all)
 
 
 @transaction.atomic
 def letter_close(*, letter: Letter) -> Letter:
     """Stop accepting signatures; the text, count and list stay public."""
-    letter = Letter.objects.select_for_update().get(pk=letter.pk)
-    if letter.status != Letter.Status.PUBLISHED:
-        raise LetterActionError(_("Only a letter that is open for signing can be closed."))
-    letter.status = Letter.Status.CLOSED
-    letter.save(update_fields=["status", "updated_at"])
-    return letter
+    return _transition(
+        letter=letter, allowed={Letter.Status.PUBLISHED}, to=Letter.Status.CLOSED,
+        refusal=_("Only a letter that is open for signing can be closed."),
+    )  # fmt: skip
 
 
 @transaction.atomic
 def letter_reopen(*, letter: Letter) -> Letter:
     """Accept signatures again after closing."""
-    letter = Letter.objects.select_for_update().get(pk=letter.pk)
-    if letter.status != Letter.Status.CLOSED:
-        raise LetterActionError(_("Only a closed letter can be reopened."))
     if letter.closes_at is not None and letter.closes_at <= timezone.now():
         raise LetterActionError(
             _("The closing date is in the past. Change it or leave it empty, then reopen.")
         )
-    letter.status = Letter.Status.PUBLISHED
-    letter.save(update_fields=["status", "updated_at"])
-    return letter
+    return _transition(
+        letter=letter, allowed={Letter.Status.CLOSED}, to=Letter.Status.PUBLISHED,
+        refusal=_("Only a closed letter can be reopened."),
+    )  # fmt: skip
 
 
 @transaction.atomic
 def letter_archive(*, letter: Letter) -> Letter:
     """Take a public letter off the index and close it; its page stays readable."""
-    letter = Letter.objects.select_for_update().get(pk=letter.pk)
-    if letter.status not in {Letter.Status.PUBLISHED, Letter.Status.CLOSED}:
-        raise LetterActionError(_("Only a published or closed letter can be archived."))
-    letter.status = Letter.Status.ARCHIVED
-    letter.save(update_fields=["status", "updated_at"])
-    return letter
+    return _transition(
+        letter=letter, allowed={Letter.Status.PUBLISHED, Letter.Status.CLOSED},
+        to=Letter.Status.ARCHIVED,
+        refusal=_("Only a published or closed letter can be archived."),
+    )  # fmt: skip
 
 
 @transaction.atomic
 def letter_unarchive(*, letter: Letter) -> Letter:
     """Bring an archived letter back to the index, still closed to signing."""
+    return _transition(
+        letter=letter, allowed={Letter.Status.ARCHIVED}, to=Letter.Status.CLOSED,
+        refusal=_("This letter is not archived."),
+    )  # fmt: skip
+
+
+def _transition(*, letter: Letter, allowed: set[str], to: str, refusal: str | Promise) -> Letter:
+    """Move a letter from one of ``allowed`` statuses to ``to``, under a row lock."""
     letter = Letter.objects.select_for_update().get(pk=letter.pk)
-    if letter.status != Letter.Status.ARCHIVED:
-        raise LetterActionError(_("This letter is not archived."))
-    letter.status = Letter.Status.CLOSED
+    if letter.status not in allowed:
+        raise LetterActionError(refusal)
+    letter.status = to
     letter.save(update_fields=["status", "updated_at"])
     return letter
 

@@ -31,9 +31,9 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HINCRBY', KEYS[1], 'all', ARGV[1])
   redis.call('HINCRBY', KEYS[1], 'hidden', ARGV[2])
   redis.call('HSET', KEYS[1], 'ts', ARGV[3])
-  return 1
+  return tonumber(redis.call('HGET', KEYS[1], 'all'))
 end
-return 0
+return -1
 """
 # Writes the recomputed numbers unless someone moved the count since we read it.
 _SET_IF_UNCHANGED = """
@@ -93,17 +93,22 @@ def counts_get(*, letter_id: int) -> Counts:
     return counts_rebuild(letter_id=letter_id, expected=None)
 
 
-def counts_add(*, letter_id: int, all: int, hidden: int) -> None:
-    """Move the counts of one letter; call after the change has committed."""
+def counts_add(*, letter_id: int, all: int, hidden: int) -> int | None:
+    """Move the counts of one letter; call after the change has committed.
+
+    Returns the new total, or None when there was no count to move (it is rebuilt from
+    the rows, which already include the change, on the next read).
+    """
     if not settings.REDIS_URL:
-        _local_add(letter_id, all, hidden)
-        return
+        return _local_add(letter_id, all, hidden)
     try:
-        _redis().eval(_BUMP, 1, _key(letter_id), all, hidden, time.time())
+        total = _redis().eval(_BUMP, 1, _key(letter_id), all, hidden, time.time())
     except redis.RedisError:
         # The hash is now stale; drop it so the next read rebuilds it from the rows.
         log.warning("Redis unavailable; count of letter %s will be rebuilt", letter_id)
         counts_forget(letter_id=letter_id)
+        return None
+    return None if total < 0 else int(total)
 
 
 def counts_rebuild(*, letter_id: int, expected: int | None) -> Counts:
@@ -159,9 +164,11 @@ def _local_set(letter_id: int, counts: Counts) -> None:
     )
 
 
-def _local_add(letter_id: int, all: int, hidden: int) -> None:
+def _local_add(letter_id: int, all: int, hidden: int) -> int | None:
     try:
-        cache.incr(f"sigcount:{letter_id}:all", all)
+        total = cache.incr(f"sigcount:{letter_id}:all", all)
         cache.incr(f"sigcount:{letter_id}:hidden", hidden)
     except ValueError:
         counts_forget(letter_id=letter_id)
+        return None
+    return total

@@ -19,7 +19,7 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
-from embeds.services import share_card_maybe_refresh
+from embeds.services import share_card_maybe_refresh, share_card_refresh
 from letters.models import Letter
 from signatories import counters, emails
 from signatories.models import OutboxMessage, Signature
@@ -189,17 +189,19 @@ def signature_confirm(*, token: str) -> tuple[ConfirmResult, Signature | None]:
         if moved:
             hidden = 0 if signature.show_name else 1
             letter_id = signature.letter_id
-            transaction.on_commit(
-                lambda: counters.counts_add(letter_id=letter_id, all=1, hidden=hidden)
-            )
-            transaction.on_commit(
-                lambda: share_card_maybe_refresh(
-                    letter_id=letter_id, count=counters.counts_get(letter_id=letter_id).all
-                ),
-                robust=True,
-            )
+            transaction.on_commit(lambda: _counted(letter_id=letter_id, hidden=hidden))
     signature.refresh_from_db(fields=["status", "confirmed_at"])
     return (ConfirmResult.CONFIRMED if moved else ConfirmResult.ALREADY), signature
+
+
+def _counted(*, letter_id: int, hidden: int) -> None:
+    """After a confirmation commits: move the count, and draw a share card at milestones
+    from the total the move returned (no second read of the counter when it is warm)."""
+    total = counters.counts_add(letter_id=letter_id, all=1, hidden=hidden)
+    if total is None:  # no count in Redis yet: the refresh reads (and rebuilds) it
+        share_card_refresh(letter_id=letter_id)
+    else:
+        share_card_maybe_refresh(letter_id=letter_id, count=total)
 
 
 def signature_resend(*, letter: Letter, email: str) -> None:

@@ -44,3 +44,11 @@ def test_the_rebuild_command_recounts_every_letter():
     counters.counts_add(letter_id=letter.pk, all=-1, hidden=0)
     call_command("rebuild_counts")
     assert counters.counts_get(letter_id=letter.pk).all == 1
+
+
+def test_adding_returns_the_new_total_or_none_when_there_is_no_count_yet():
+    letter = make_letter()
+    make_signature(letter=letter)
+    assert counters.counts_add(letter_id=letter.pk, all=1, hidden=0) is None
+    counters.counts_get(letter_id=letter.pk)
+    assert counters.counts_add(letter_id=letter.pk, all=1, hidden=0) == 2
