@@ -11,16 +11,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("", include("letters.urls")),
-    path("", include("signatories.urls")),
-    path("", include("signatories.update_urls")),
-    path("organize/letters/<slug:slug>/", include("signatories.organizer_urls")),
     path("organize/", include("letters.organizer_urls")),
-    path("accounts/", include("allauth.urls")),
-    path(
-        "organize/letters/<slug:slug>/signatures/",
-        include("signatories.moderation_urls", namespace="moderation"),
-    ),
+    path("", include("signatories.urls")),
+    path("", include("moderation.urls")),
+    path("", include("updates.urls")),
     path("", include("embeds.urls")),
+    path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("healthz", healthz),

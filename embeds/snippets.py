@@ -187,5 +187,5 @@ def page_context(*, letter: Letter, count: int) -> dict[str, object]:
         "snippets": snippets(letter=letter),
         "oembed_url": oembed_url(letter=letter),
         "share_card_url": share_card_url(letter=letter, count=count),
-        "api_url": reverse("letters:api-detail", kwargs={"slug": letter.slug}),
+        "api_url": reverse("embeds:api-detail", kwargs={"slug": letter.slug}),
     }

@@ -1,11 +1,10 @@
-from celery import shared_task
-
 from embeds import services
 from letters.models import Letter
+from mailing.tasks import durable_task
 from signatories import counters
 
 
-@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@durable_task(max_retries=5)
 def share_card_generate(*, letter_id: int) -> str | None:
     """Draw and store the share card for the letter's current count; safe to run twice."""
     letter = Letter.objects.exclude(status=Letter.Status.DRAFT).filter(pk=letter_id).first()

@@ -1,6 +1,8 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from embeds import views
+from embeds import api, feeds, views
+from embeds.sitemaps import SITEMAPS
 
 app_name = "embeds"
 
@@ -9,6 +11,13 @@ urlpatterns = [
     path("embed.js", views.loader, name="loader"),
     path("letters/<slug:slug>/badge.svg", views.badge_svg, name="badge"),
     path("letters/<slug:slug>/share.png", views.share_card, name="share-card"),
+    path("api/letters/", api.letter_list, name="api-list"),
     path("api/letters/<slug:slug>/shields.json", views.shields, name="shields"),
+    path("api/letters/<str:slug>/", api.letter_detail, name="api-detail"),
+    path("api/letters/<str:slug>/signatories/", api.signatory_list, name="api-signatories"),
+    path("api/openapi.json", api.openapi_document, name="api-openapi"),
     path("oembed", views.oembed, name="oembed"),
+    path("feeds/letters.rss", feeds.LatestLettersFeed(), name="feed-rss"),
+    path("feeds/letters.atom", feeds.LatestLettersAtomFeed(), name="feed-atom"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]

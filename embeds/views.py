@@ -28,8 +28,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 
 from embeds import badge, services, snippets
+from embeds.api import json_error, letter_etag_parts, public_letter_or_none
 from embeds.http import etag_for, public_read, respond
-from letters.api import json_error, letter_etag_parts, public_letter_or_none
 from letters.models import Letter
 from signatories import counters
 
@@ -90,7 +90,7 @@ def _widget_context(
         "goal": goal,
         "goal_display": number_format(goal, force_grouping=True) if goal else "",
         "css": WIDGET_CSS,
-        "api_url": reverse("letters:api-detail", kwargs={"slug": letter.slug}),
+        "api_url": reverse("embeds:api-detail", kwargs={"slug": letter.slug}),
         "letter_url": snippets.absolute(letter.get_absolute_url()),
     }
 

@@ -6,7 +6,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
 
-from letters import tasks
+from mailing.tasks import mail_send_after_commit
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -20,4 +20,4 @@ class AccountAdapter(DefaultAccountAdapter):
             **context,
         }
         message = self.render_mail(template_prefix, email, full_context)
-        tasks.mail_send_after_commit(message=message)
+        mail_send_after_commit(message=message)

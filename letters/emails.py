@@ -5,9 +5,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from letters.models import Invitation
-from signatories.emails import _build, connection
-
-__all__ = ["connection", "invitation"]
+from mailing.messages import absolute_url, message_build
 
 
 def invitation(*, invitation: Invitation) -> EmailMultiAlternatives:
@@ -16,7 +14,7 @@ def invitation(*, invitation: Invitation) -> EmailMultiAlternatives:
     token = invitation_token(invitation=invitation)
     path = reverse("organize:invitation-accept", kwargs={"token": token})
     inviter = invitation.invited_by
-    return _build(
+    return message_build(
         name="invitation",
         to=invitation.email,
         language=invitation.letter.language,
@@ -25,7 +23,7 @@ def invitation(*, invitation: Invitation) -> EmailMultiAlternatives:
             "letter": invitation.letter,
             "inviter_email": inviter.email if inviter else "",
             "role": invitation.get_role_display(),
-            "accept_url": f"{settings.SITE_URL}{path}",
+            "accept_url": absolute_url(path),
             "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
         },
     )

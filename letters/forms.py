@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from letters.models import Letter, Membership
-from signatories.forms import reject_control_characters
+from letters.validators import reject_control_characters
 
 
 class LetterForm(forms.ModelForm):

@@ -5,7 +5,6 @@ from letters import organizer_views as views
 app_name = "organize"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("new/", views.letter_create, name="letter-create"),
     path("markdown-preview/", views.markdown_preview, name="markdown-preview"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),

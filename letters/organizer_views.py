@@ -15,22 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from letters import selectors, services
+from letters.errors import ServiceError
 from letters.forms import InvitationForm, LetterForm, RoleForm
 from letters.models import Letter, Membership
-from letters.views import letter_page_context
+from letters.pages import letter_page_context
 
 VIEWER, EDITOR, OWNER = Membership.Role.VIEWER, Membership.Role.EDITOR, Membership.Role.OWNER
-
-
-@login_required
-@require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    context = {
-        "rows": selectors.dashboard_rows(user=request.user),
-        "newest": selectors.signature_list_newest_for_user(user=request.user),
-        "email_verified": services.user_has_verified_email(user=request.user),
-    }
-    return render(request, "letters/organize/dashboard.html", context)
 
 
 def _form_page(
@@ -55,7 +45,7 @@ def letter_create(request: HttpRequest) -> HttpResponse:
         return _form_page(request, form, None)
     try:
         letter = services.letter_create(user=request.user, fields=form.cleaned_data)
-    except services.LetterActionError as error:
+    except ServiceError as error:
         form.add_error("slug", error.message)
         return _form_page(request, form, None, status=400)
     messages.success(request, _("Draft saved. Preview it, then publish when you are ready."))
@@ -75,7 +65,7 @@ def letter_edit(request: HttpRequest, slug: str) -> HttpResponse:
         return _form_page(request, form, letter)
     try:
         letter = services.letter_update(letter=letter, user=request.user, fields=form.cleaned_data)
-    except services.LetterActionError as error:
+    except ServiceError as error:
         form.add_error(None, error.message)
         return _form_page(request, form, letter, status=400)
     messages.success(request, _("Changes saved."))
@@ -125,7 +115,7 @@ def _lifecycle(
     letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=role)
     try:
         action(letter)
-    except services.LetterActionError as error:
+    except ServiceError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, done)
@@ -217,7 +207,7 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
         )
-    except services.LetterActionError as error:
+    except ServiceError as error:
         form.add_error("email", error.message)
         return _team_page(request, letter, form, status=400)
     messages.success(
@@ -232,7 +222,7 @@ def _team_action(
     letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=OWNER)
     try:
         action(letter)
-    except services.LetterActionError as error:
+    except ServiceError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, done)
@@ -293,7 +283,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             membership = services.invitation_accept(token=token, user=request.user)
         else:
             invitation = services.invitation_for_token(token=token)
-    except services.LetterActionError as error:
+    except ServiceError as error:
         context = {"error": error.message}
         return render(request, "letters/organize/invitation.html", context, status=400)
     if request.method == "GET":

@@ -1,17 +1,9 @@
-from dataclasses import dataclass
-from datetime import datetime, time
-from typing import TYPE_CHECKING
-
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from letters.models import ROLE_RANK, Invitation, Letter, LetterVersion, Membership
-
-if TYPE_CHECKING:
-    from signatories.models import Signature
 
 
 def letter_list_public() -> QuerySet[Letter]:
@@ -56,65 +48,6 @@ def letter_get_for_editor(
 
 def letter_list_for_user(*, user: User) -> QuerySet[Letter]:
     return Letter.objects.filter(memberships__user=user).order_by("-created_at")
-
-
-@dataclass(frozen=True)
-class DashboardRow:
-    letter: Letter
-    role: str
-    today: int
-    total: int
-
-
-def _start_of_today() -> datetime:
-    return datetime.combine(timezone.localdate(), time.min, tzinfo=timezone.get_current_timezone())
-
-
-def dashboard_rows(*, user: User) -> list[DashboardRow]:
-    """The caller's letters with their role, confirmed signatures today and in total."""
-    from signatories import counters
-    from signatories.models import Signature
-
-    memberships = list(
-        Membership.objects.filter(user=user)
-        .select_related("letter")
-        .order_by("-letter__created_at")
-    )
-    letter_ids = [m.letter_id for m in memberships]
-    today = dict(
-        Signature.objects.filter(
-            letter_id__in=letter_ids,
-            status=Signature.Status.CONFIRMED,
-            confirmed_at__gte=_start_of_today(),
-        )
-        .values_list("letter_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return [
-        DashboardRow(
-            letter=m.letter,
-            role=m.role,
-            today=today.get(m.letter_id, 0),
-            total=counters.counts_get(letter_id=m.letter_id).all if m.letter.is_public else 0,
-        )
-        for m in memberships
-    ]
-
-
-def signature_list_newest_for_user(*, user: User, limit: int = 10) -> "list[Signature]":
-    """The newest confirmed signatures on any of the caller's letters. Never with emails."""
-    from signatories.models import Signature
-
-    return list(
-        Signature.objects.filter(
-            letter__memberships__user=user, status=Signature.Status.CONFIRMED
-        )
-        .select_related("letter")
-        .only("name", "show_name", "role", "organization", "confirmed_at", "letter__title",
-              "letter__slug")
-        .order_by("-confirmed_at", "-pk")[:limit]
-    )  # fmt: skip
 
 
 def letter_versions(*, letter: Letter) -> QuerySet[LetterVersion]:

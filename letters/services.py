@@ -21,7 +21,10 @@ from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
 from letters import tasks
+from letters.errors import ServiceError
 from letters.models import Invitation, Letter, LetterVersion, Membership
+from letters.signals import letter_published
+from mailing.addresses import email_normalize
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "i", "li",
@@ -72,12 +75,8 @@ def letter_version_diff(*, old: LetterVersion, new: LetterVersion) -> list[tuple
     return rows
 
 
-class LetterActionError(Exception):
-    """A request the rules refuse; ``message`` says why, in words for the organizer."""
-
-    def __init__(self, message: str | Promise) -> None:
-        super().__init__(message)
-        self.message = str(message)
+class LetterActionError(ServiceError):
+    """A change to a letter or its team that the rules refuse."""
 
 
 # Fields an editor may change through letter_create / letter_update.
@@ -174,9 +173,8 @@ def letter_publish(*, letter: Letter, user: User | None = None) -> Letter:
     letter.published_at = letter.published_at or timezone.now()
     letter.current_version = _version_add(letter=letter, user=user)
     letter.save(update_fields=["status", "published_at", "current_version", "updated_at"])
-    from embeds.services import share_card_refresh  # embeds reads letters: import late
-
-    transaction.on_commit(lambda: share_card_refresh(letter_id=letter.pk))
+    letter_id = letter.pk
+    transaction.on_commit(lambda: letter_published.send(sender=Letter, letter_id=letter_id))
     return letter
 
 
@@ -237,8 +235,6 @@ _INVITATION_SALT = "letters.invitation"
 
 
 def _normalize(email: str) -> str:
-    from signatories.services import email_normalize
-
     return email_normalize(email=email)
 
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from signatories.models import ExportLog, ModerationAction, OutboxMessage, Signature, Update
+from signatories.models import ExportLog, OutboxMessage, Signature
 
 
 @admin.register(Signature)
@@ -41,31 +41,4 @@ class ExportLogAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-@admin.register(Update)
-class UpdateAdmin(admin.ModelAdmin):
-    list_display = ["title", "letter", "status", "recipients_total", "sent_count", "failed_count"]
-    list_filter = ["status"]
-    list_select_related = ["letter"]
-    readonly_fields = [
-        "status", "published_at", "prepared_at", "finished_at",
-        "recipients_total", "sent_count", "failed_count", "skipped_count",
-    ]  # fmt: skip
-
-
-@admin.register(ModerationAction)
-class ModerationActionAdmin(admin.ModelAdmin):
-    """Read only: the audit log is written by the moderation services alone."""
-
-    list_display = ["letter", "action", "state", "affected", "counted", "actor", "created_at"]
-    list_filter = ["action"]
-    list_select_related = ["letter", "actor"]
-    raw_id_fields = ["letter", "signature", "actor"]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False

@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class SignatoriesConfig(AppConfig):
     name = "signatories"
+
+    def ready(self) -> None:
+        from letters.pages import index_part_register, letter_part_register
+        from signatories import pages
+
+        letter_part_register(pages.letter_part)
+        index_part_register(pages.index_part)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from letters.errors import ServiceError
 from letters.models import Letter
 from signatories.models import ExportLog, Signature
 
@@ -42,8 +43,12 @@ ROWS_PER_WRITE = 500
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class NothingToExport(Exception):
+class NothingToExport(ServiceError):
     """The letter has no confirmed signature yet."""
+
+    default_message = _(
+        "No signature is confirmed yet, so there is nothing to export. No file was made."
+    )
 
 
 def export_queryset(*, letter: Letter) -> QuerySet[Signature]:

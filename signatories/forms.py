@@ -8,7 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from letters.models import Letter
-from signatories.services import SignatureData, email_normalize
+from letters.validators import multi_line, single_line
+from mailing.addresses import email_normalize
+from signatories.exports import DEFAULT_FIELDS, EXPORT_FIELDS
+from signatories.models import ExportLog
+from signatories.services import SignatureData
 
 _OPTIONAL_FIELDS = {
     "role": "ask_role",
@@ -17,23 +21,6 @@ _OPTIONAL_FIELDS = {
     "city": "ask_city",
     "comment": "ask_comment",
 }
-
-
-def reject_control_characters(value: str, *, allow_newlines: bool = False) -> None:
-    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
-    for char in value:
-        if char not in allowed and unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"}:
-            raise ValidationError(
-                _("Remove the invisible control characters from this field."), code="control"
-            )
-
-
-def _single_line(value: str) -> None:
-    reject_control_characters(value)
-
-
-def _multi_line(value: str) -> None:
-    reject_control_characters(value, allow_newlines=True)
 
 
 class NormalizedEmailField(forms.EmailField):
@@ -76,7 +63,7 @@ class CountrySelect(forms.Select):
 
 class SignForm(forms.Form):
     name = forms.CharField(
-        label=_("Full name"), max_length=200, validators=[_single_line],
+        label=_("Full name"), max_length=200, validators=[single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )  # fmt: skip
     email = NormalizedEmailField(
@@ -86,22 +73,22 @@ class SignForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     role = forms.CharField(
-        label=_("Profession or role"), max_length=120, required=False, validators=[_single_line]
+        label=_("Profession or role"), max_length=120, required=False, validators=[single_line]
     )
     organization = forms.CharField(
-        label=_("Organization"), max_length=200, required=False, validators=[_single_line]
+        label=_("Organization"), max_length=200, required=False, validators=[single_line]
     )
     country = forms.ChoiceField(
         label=_("Country"), choices=_country_choices, required=False, widget=CountrySelect
     )
     city = forms.CharField(
-        label=_("City"), max_length=120, required=False, validators=[_single_line]
+        label=_("City"), max_length=120, required=False, validators=[single_line]
     )
     comment = forms.CharField(
         label=_("Short public comment"),
         max_length=500,
         required=False,
-        validators=[_multi_line],
+        validators=[multi_line],
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
     )
     show_name = forms.BooleanField(
@@ -157,3 +144,19 @@ class SignForm(forms.Form):
 
 class ResendForm(forms.Form):
     email = NormalizedEmailField(label=_("Email"), max_length=254)
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(
+        label=_("File format"),
+        choices=ExportLog.Format.choices,
+        initial=ExportLog.Format.CSV,
+        widget=forms.RadioSelect,
+    )
+    columns = forms.MultipleChoiceField(
+        label=_("Columns"),
+        choices=list(EXPORT_FIELDS.items()),
+        initial=list(DEFAULT_FIELDS),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one column to export.")},
+    )

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -52,8 +51,10 @@ class Signature(models.Model):
     status_before_moderation = models.CharField(
         max_length=10, choices=Status.choices, blank=True, editable=False
     )
+    # The moderation action that last moved the signature (a lazy reference by app label:
+    # signatories imports nothing from moderation; see docs/architecture.md).
     moderation = models.ForeignKey(
-        "ModerationAction",
+        "moderation.ModerationAction",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -169,151 +170,3 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.format} export of {self.letter_id} by {self.user_id}"
-
-
-class Update(models.Model):
-    """News from the organizers, mailed to signers who opted in and shown on the letter."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-
-    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="updates")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(
-        _("text"), max_length=20000, help_text=_("Markdown. Scripts and raw HTML are removed.")
-    )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    created_at = models.DateTimeField(auto_now_add=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-    prepared_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    recipients_total = models.PositiveIntegerField(default=0)
-    sent_count = models.PositiveIntegerField(default=0)
-    failed_count = models.PositiveIntegerField(default=0)
-    skipped_count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status="draft") | Q(published_at__isnull=False),
-                name="update_sending_has_date",
-            ),
-        ]
-        indexes = [models.Index(fields=["letter", "status", "-published_at"])]
-
-    def __str__(self) -> str:
-        return self.title
-
-    def get_absolute_url(self) -> str:
-        return reverse("updates:detail", kwargs={"slug": self.letter.slug, "pk": self.pk})
-
-    @property
-    def done_count(self) -> int:
-        return self.sent_count + self.failed_count + self.skipped_count
-
-
-class UpdateDelivery(models.Model):
-    """One recipient of one update: the row that makes sending twice impossible."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        SKIPPED = "skipped", _("Skipped (unsubscribed)")
-
-    update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="deliveries")
-    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    # A claimed row is being sent by one worker; after a failure it is the retry time.
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["update", "signature"], name="update_delivery_once_per_signer"
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["update", "id"],
-                condition=Q(status="pending"),
-                name="update_delivery_pending",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.update_id} to {self.signature_id}: {self.status}"
-
-
-class ModerationAction(models.Model):
-    """The audit log of what organizers did to the signatures of a letter, and why.
-
-    A bulk removal is one row without ``signature``; the signatures it removed point back
-    to it through ``Signature.moderation``. ``counted`` is how many signatures left or
-    re-entered the public count, which the public correction log adds up.
-    """
-
-    class Action(models.TextChoices):
-        HOLD = "hold", _("Put on hold")
-        RELEASE = "release", _("Released from hold")
-        REMOVE = "remove", _("Removed")
-        BULK_REMOVE = "bulk_remove", _("Removed in bulk")
-        RESTORE = "restore", _("Restored")
-        VERIFY = "verify", _("Verified")
-        UNVERIFY = "unverify", _("Verification withdrawn")
-
-    class State(models.TextChoices):
-        # Only a large bulk removal is ever "running": a Celery task finishes it.
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-
-    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="moderation")
-    signature = models.ForeignKey(
-        Signature, on_delete=models.CASCADE, null=True, blank=True, related_name="actions"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    action = models.CharField(max_length=12, choices=Action.choices)
-    reason = models.TextField(blank=True)
-    affected = models.PositiveIntegerField(default=1)
-    counted = models.PositiveIntegerField(default=0)
-    criteria = models.JSONField(default=dict, blank=True)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.DONE)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(action__in=["remove", "bulk_remove"]) | ~Q(reason=""),
-                name="moderation_removal_has_reason",
-            ),
-            models.CheckConstraint(
-                condition=Q(action="bulk_remove") | Q(signature__isnull=False),
-                name="moderation_single_has_signature",
-            ),
-            models.CheckConstraint(
-                condition=Q(state="done") | (Q(action="bulk_remove") & Q(counted=0)),
-                name="moderation_unfinished_is_bulk_and_uncounted",
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["letter", "-created_at"],
-                condition=Q(counted__gt=0),
-                name="moderation_public_log",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.action} on {self.letter_id} by {self.actor_id}"

@@ -1,34 +1,40 @@
-"""Organizer pages for a letter's signers: exports and updates.
+"""The organizer's dashboard, and the page that exports a letter's signers.
 
-Every view reads the letter only through letter_get_for_editor. Exports need the editor
-role because the file holds email addresses; viewers may read updates and their progress,
-editors write and send them.
+The letter is read only through letter_get_for_editor. Exports need the editor role
+because the file holds email addresses.
 """
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
 
-from letters.models import ROLE_RANK, Letter, Membership
+from letters.errors import ServiceError
+from letters.models import Membership
 from letters.selectors import letter_get_for_editor
-from signatories import exports, updates
-from signatories.models import ExportLog, Update
-from signatories.organizer_forms import ExportForm, UpdateForm
+from letters.services import user_has_verified_email
+from signatories import exports, selectors
+from signatories.forms import ExportForm
+from signatories.models import ExportLog
 
 EDITOR = Membership.Role.EDITOR
 VIEWER = Membership.Role.VIEWER
-NOTHING_TO_EXPORT = _lazy(
-    "No signature is confirmed yet, so there is nothing to export. No file was made."
-)
 _CONTENT_TYPES = {
     ExportLog.Format.CSV: "text/csv; charset=utf-8",
     ExportLog.Format.JSON: "application/json",
 }
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = {
+        "rows": selectors.dashboard_rows(user=request.user),
+        "newest": selectors.signature_list_newest_for_user(user=request.user),
+        "email_verified": user_has_verified_email(user=request.user),
+    }
+    return render(request, "letters/organize/dashboard.html", context)
 
 
 @login_required
@@ -46,8 +52,8 @@ def export(request: HttpRequest, slug: str) -> HttpResponseBase:
                     fmt=form.cleaned_data["format"],
                     fields=form.cleaned_data["columns"],
                 )
-            except exports.NothingToExport:
-                form.add_error(None, NOTHING_TO_EXPORT)
+            except ServiceError as error:
+                form.add_error(None, error.message)
                 status = 409
             else:
                 return _export_response(log=log)
@@ -58,10 +64,6 @@ def export(request: HttpRequest, slug: str) -> HttpResponseBase:
     return render(request, "exports/export.html", context, status=status)
 
 
-def _can_edit(letter: Letter) -> bool:
-    return letter.membership.rank >= ROLE_RANK[EDITOR]  # type: ignore[attr-defined]
-
-
 def _export_response(*, log: ExportLog) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         exports.export_stream(log=log), content_type=_CONTENT_TYPES[ExportLog.Format(log.format)]
@@ -70,83 +72,3 @@ def _export_response(*, log: ExportLog) -> StreamingHttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def update_list(request: HttpRequest, slug: str) -> HttpResponse:
-    if request.method == "POST":
-        letter = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
-        form = UpdateForm(request.POST)
-        if form.is_valid():
-            update = updates.update_create(
-                letter=letter,
-                author=request.user,  # type: ignore[arg-type]
-                title=form.cleaned_data["title"],
-                body=form.cleaned_data["body"],
-            )
-            messages.success(request, _("Draft saved. Check it below, then send it."))
-            return redirect("signer_admin:update-detail", slug=letter.slug, pk=update.pk)
-        status = 400
-    else:
-        letter = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
-        form = UpdateForm()
-        status = 200
-    context = {
-        "letter": letter,
-        "form": form,
-        "updates": Update.objects.filter(letter=letter).order_by("-created_at"),
-        "recipients": updates.update_recipients(letter=letter).count(),
-        "can_edit": _can_edit(letter),
-    }
-    return render(request, "updates/organizer_list.html", context, status=status)
-
-
-@login_required
-@require_GET
-def update_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    letter = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
-    update = get_object_or_404(Update, letter=letter, pk=pk)
-    return render(request, "updates/organizer_detail.html", _detail_context(letter, update))
-
-
-def _detail_context(letter: Letter, update: Update) -> dict[str, object]:
-    recipients = (
-        updates.update_recipients(letter=update.letter).count()
-        if update.status == Update.Status.DRAFT
-        else update.recipients_total
-    )
-    return {
-        "letter": letter,
-        "update": update,
-        "body_html": updates.update_body_html(update=update),
-        "recipients": recipients,
-        "progress": round(100 * update.done_count / update.recipients_total)
-        if update.recipients_total
-        else 0,
-        "can_edit": _can_edit(letter),
-    }
-
-
-@login_required
-@require_POST
-def update_send(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    letter = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
-    update = get_object_or_404(Update, letter=letter, pk=pk)
-    try:
-        updates.update_send(update=update)
-    except updates.UpdateNotDraft:
-        messages.error(request, _("This update was already sent. An update is sent only once."))
-        status = 409
-    except updates.NoRecipients:
-        messages.error(
-            request,
-            _("Nobody who confirmed a signature asked for updates yet, so nothing was sent."),
-        )
-        status = 409
-    else:
-        messages.success(request, _("Sending has started. This page shows the progress."))
-        return redirect("signer_admin:update-detail", slug=letter.slug, pk=update.pk)
-    update.refresh_from_db()
-    context = _detail_context(letter, update)
-    return render(request, "updates/organizer_detail.html", context, status=status)

@@ -2,7 +2,6 @@ import contextlib
 import hashlib
 import logging
 import secrets
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,32 +18,26 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
-from embeds.services import share_card_maybe_refresh, share_card_refresh
+from letters.errors import ServiceError
 from letters.models import Letter
+from mailing import outbox
+from mailing.addresses import email_normalize
+from mailing.messages import connection
 from signatories import counters, emails
 from signatories.models import OutboxMessage, Signature
+from signatories.signals import count_increased
 
 log = logging.getLogger(__name__)
 
 OUTBOX_BATCH = 50
 OUTBOX_CLAIM = timedelta(minutes=5)
 OUTBOX_MAX_ATTEMPTS = 8
+OUTBOX_BACKOFF = timedelta(seconds=30)
+OUTBOX_BACKOFF_MAX = timedelta(hours=6)
 
 
-class LetterNotOpen(Exception):
+class LetterNotOpen(ServiceError):
     """The letter does not accept signatures (draft, closed or past its closing date)."""
-
-
-def email_normalize(*, email: str) -> str:
-    """The form of an address used to find duplicates: NFKC, lower case, IDNA domain."""
-    email = unicodedata.normalize("NFKC", email).strip()
-    local, _, domain = email.rpartition("@")
-    domain = domain.rstrip(".").lower()
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError("The domain of this address is not valid.") from None
-    return f"{local.lower()}@{domain}"
 
 
 def token_hash(*, token: str) -> str:
@@ -195,13 +188,10 @@ def signature_confirm(*, token: str) -> tuple[ConfirmResult, Signature | None]:
 
 
 def _counted(*, letter_id: int, hidden: int) -> None:
-    """After a confirmation commits: move the count, and draw a share card at milestones
-    from the total the move returned (no second read of the counter when it is warm)."""
+    """After a confirmation commits: move the count and announce the new total (None
+    when Redis had no count yet: a listener that needs it reads and so rebuilds it)."""
     total = counters.counts_add(letter_id=letter_id, all=1, hidden=hidden)
-    if total is None:  # no count in Redis yet: the refresh reads (and rebuilds) it
-        share_card_refresh(letter_id=letter_id)
-    else:
-        share_card_maybe_refresh(letter_id=letter_id, count=total)
+    count_increased.send(sender=Signature, letter_id=letter_id, total=total)
 
 
 def signature_resend(*, letter: Letter, email: str) -> None:
@@ -275,17 +265,10 @@ def signature_withdraw(*, signature: Signature) -> None:
 
 
 def _claim_batch(*, limit: int) -> list[int]:
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(sent_at__isnull=True, due_at__lte=now, attempts__lt=OUTBOX_MAX_ATTEMPTS)
-            .exclude(claimed_until__gt=now)
-            .order_by("due_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        OutboxMessage.objects.filter(pk__in=ids).update(claimed_until=now + OUTBOX_CLAIM)
-    return ids
+    due = OutboxMessage.objects.filter(
+        sent_at__isnull=True, due_at__lte=timezone.now(), attempts__lt=OUTBOX_MAX_ATTEMPTS
+    )
+    return outbox.rows_claim(due, limit=limit, claim_for=OUTBOX_CLAIM, order_by="due_at")
 
 
 def outbox_drain(*, limit: int = OUTBOX_BATCH) -> tuple[int, int]:
@@ -305,10 +288,10 @@ def _send_all(messages: Iterable[OutboxMessage]) -> tuple[int, int]:
     messages = list(messages)
     sent = 0
     try:
-        with emails.connection() as connection:
+        with connection() as mail:
             for message in messages:
                 try:
-                    _send_one(message=message, connection=connection)
+                    _send_one(message=message, connection=mail)
                 except (SMTPException, OSError) as error:
                     _outbox_failed(message=message, error=error)
                 else:
@@ -350,7 +333,7 @@ def _outbox_done(*, message: OutboxMessage) -> None:
 
 def _outbox_failed(*, message: OutboxMessage, error: Exception) -> None:
     attempts = message.attempts + 1
-    backoff = timedelta(seconds=min(30 * 2**attempts, 6 * 3600))
+    backoff = outbox.backoff(attempts=attempts, base=OUTBOX_BACKOFF, cap=OUTBOX_BACKOFF_MAX)
     log.warning("Email %s failed (attempt %s): %s", message.pk, attempts, error)
     OutboxMessage.objects.filter(pk=message.pk).update(
         attempts=attempts,

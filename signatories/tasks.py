@@ -1,17 +1,9 @@
-from celery import shared_task
-
 from letters.models import Letter
+from mailing.tasks import durable_task, enqueue, periodic_task
 from signatories import counters, services
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=10,
-    ignore_result=True,
-)
+@durable_task()
 def outbox_drain() -> int:
     """Send due emails in batches until none is left; safe to run twice at once.
 
@@ -29,13 +21,13 @@ def outbox_drain() -> int:
             return total
 
 
-@shared_task(ignore_result=True)
+@periodic_task()
 def outbox_sweep() -> None:
     """Periodic: send what no kick announced (broker down, worker lost, retries due)."""
-    outbox_drain.delay()
+    enqueue(outbox_drain)
 
 
-@shared_task(ignore_result=True)
+@periodic_task()
 def counts_reconcile() -> None:
     """Periodic: correct any drift between the Redis counts and the rows."""
     for letter_id in Letter.objects.exclude(status=Letter.Status.DRAFT).values_list(
@@ -44,7 +36,7 @@ def counts_reconcile() -> None:
         counters.counts_reconcile(letter_id=letter_id)
 
 
-@shared_task(ignore_result=True)
+@periodic_task()
 def signatures_purge_unconfirmed() -> int:
     """Periodic: forget signers who never confirmed."""
     return services.signature_purge_unconfirmed()

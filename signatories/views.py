@@ -4,11 +4,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from letters.errors import ServiceError
 from letters.models import Letter
+from letters.pages import letter_page_context
 from letters.selectors import letter_get_public
-from letters.views import letter_page_context
-from signatories import flags, services
+from signatories import counters, flags, services
 from signatories.forms import ResendForm, SignForm
+from signatories.selectors import signatory_page
 
 
 def _closed(request: HttpRequest, letter: Letter) -> HttpResponse:
@@ -28,7 +30,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     data = replace(form.signature_data(), network_key=flags.request_network_key(request))
     try:
         services.signature_create(letter=letter, data=data)
-    except services.LetterNotOpen:  # closed between the check and the insert
+    except ServiceError:  # closed between the check and the insert
         return _closed(request, letter)
     return redirect("signatories:check-inbox", slug=letter.slug)
 
@@ -98,3 +100,14 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     status = {"confirmed": 200, "already": 410, "expired": 400, "unknown": 404}[state.value]
     context = {"state": state.value, "signature": signature, "done": done}
     return render(request, "signatories/withdraw.html", context, status=status)
+
+
+@require_GET
+def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every named, confirmed signatory of a letter, verified ones first."""
+    letter = letter_get_public(slug=slug)
+    page = signatory_page(letter=letter, number=request.GET.get("page"))
+    counts = counters.counts_get(letter_id=letter.pk)
+    return render(
+        request, "letters/signatories.html", {"letter": letter, "page": page, "counts": counts}
+    )

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def api(name: str, *args: str) -> str:
-    return reverse(f"letters:{name}", args=args)
+    return reverse(f"embeds:{name}", args=args)
 
 
 def assert_public_read(response) -> None:
@@ -222,7 +222,7 @@ def test_signatories_pages_stay_newest_first_with_verified_signatories_among_the
 
 
 def test_verifying_a_signatory_changes_the_signatories_etag(client):
-    from signatories.moderation import signature_verify
+    from moderation.services import signature_verify
 
     letter = make_letter()
     signature = make_signature(letter=letter)

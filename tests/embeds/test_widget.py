@@ -80,7 +80,7 @@ def test_the_widget_may_be_framed_by_any_site(client):
 
 
 @pytest.mark.parametrize(
-    "name", ["letters:index", "letters:detail", "letters:signatories", "signatories:check-inbox"]
+    "name", ["letters:index", "letters:detail", "signatories:list", "signatories:check-inbox"]
 )
 def test_every_other_page_stays_unframable(client, name):
     letter = make_letter()

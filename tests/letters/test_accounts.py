@@ -61,7 +61,7 @@ def test_organizers_log_in_by_email(client):
         reverse("account_login"), {"login": "ada@example.org", "password": "a long pass phrase"}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("organize:dashboard")
+    assert response["Location"] == reverse("signatories:dashboard")
 
 
 def test_a_wrong_password_is_refused_with_a_message(client):

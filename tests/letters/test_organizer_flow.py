@@ -7,9 +7,10 @@ from django.urls import reverse
 
 from letters.models import Letter
 from signatories import services as signing
-from signatories.models import Signature, Update
-from signatories.update_tasks import update_deliver
+from signatories.models import Signature
 from tests.factories import sign_data
+from updates.models import Update
+from updates.tasks import update_deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def test_sign_up_verify_draft_preview_publish_verify_export_and_send_an_update(
     assert signature.letter_version.number == 1
 
     # It appears in the dashboard: counted today and in total, and among the newest.
-    dashboard = client.get(reverse("organize:dashboard"))
+    dashboard = client.get(reverse("signatories:dashboard"))
     (row,) = dashboard.context["rows"]
     assert (row.letter.slug, row.today, row.total) == ("open-archives", 1, 1)
     assert "Ada Example" in dashboard.content.decode()
@@ -85,7 +86,7 @@ def test_sign_up_verify_draft_preview_publish_verify_export_and_send_an_update(
 
     # Export the signatories as CSV.
     response = client.post(
-        reverse("signer_admin:export", kwargs={"slug": letter.slug}),
+        reverse("signatories:export", kwargs={"slug": letter.slug}),
         {"format": "csv", "columns": ["name", "email"]},
     )
     assert response.status_code == 200
@@ -94,14 +95,14 @@ def test_sign_up_verify_draft_preview_publish_verify_export_and_send_an_update(
 
     # Write an update and send it; the bulk task delivers it to the signer who opted in.
     response = client.post(
-        reverse("signer_admin:updates", kwargs={"slug": letter.slug}),
+        reverse("updates:organizer-list", kwargs={"slug": letter.slug}),
         {"title": "The archives answered", "body": "The city will *reply* in March."},
     )
     assert response.status_code == 302
     update = Update.objects.get()
-    client.post(reverse("signer_admin:update-send", kwargs={"slug": letter.slug, "pk": update.pk}))
+    client.post(reverse("updates:send", kwargs={"slug": letter.slug, "pk": update.pk}))
     mail.outbox.clear()
-    update_deliver.run(update.pk)
+    update_deliver.run(update_id=update.pk)
     (message,) = mail.outbox
     assert message.to == ["ada@example.org"]
     assert "The archives answered" in message.subject

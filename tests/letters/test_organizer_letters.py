@@ -273,7 +273,7 @@ def test_the_dashboard_shows_status_counts_today_and_in_total_and_the_newest_sig
     make_signature(letter=mine, name="Hidden Person", show_name=False)
     make_signature(letter=mine, name="Pending Person", status="pending")
     make_signature(letter=make_letter(slug="theirs"), name="Stranger Signer")
-    response = client.get(reverse("organize:dashboard"))
+    response = client.get(reverse("signatories:dashboard"))
     html = response.content.decode()
     (row,) = response.context["rows"]
     assert (row.letter, row.today, row.total) == (mine, 2, 3)
@@ -315,5 +315,5 @@ def test_the_dashboard_costs_the_same_few_queries_however_many_letters(
         make_signature(letter=letter)
         counters.counts_get(letter_id=letter.pk)  # the live counts are warm in Redis
     with django_assert_max_num_queries(6):
-        response = client.get(reverse("organize:dashboard"))
+        response = client.get(reverse("signatories:dashboard"))
     assert len(response.context["rows"]) == 6

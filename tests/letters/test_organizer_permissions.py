@@ -126,7 +126,7 @@ def test_a_refused_request_changes_nothing(
 
 
 @pytest.mark.parametrize(
-    "name", ["organize:dashboard", "organize:letter-create", "organize:markdown-preview"]
+    "name", ["signatories:dashboard", "organize:letter-create", "organize:markdown-preview"]
 )
 def test_pages_outside_a_letter_send_anonymous_visitors_to_log_in(client: Client, name: str):
     for method in ("get", "post"):
@@ -170,6 +170,6 @@ def test_organizer_pages_cannot_be_framed(client: Client, world: dict, route: Ro
 
 def test_the_dashboard_cannot_be_framed(client: Client) -> None:
     client.force_login(make_user())
-    response = client.get(reverse("organize:dashboard"))
+    response = client.get(reverse("signatories:dashboard"))
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]

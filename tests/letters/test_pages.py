@@ -24,7 +24,7 @@ def test_the_index_lists_published_and_closed_letters_with_counts_but_no_drafts(
 def test_a_draft_is_not_found_by_the_public(client):
     letter = make_letter(status=Letter.Status.DRAFT)
     assert client.get(letter.get_absolute_url()).status_code == 404
-    assert client.get(reverse("letters:signatories", args=[letter.slug])).status_code == 404
+    assert client.get(reverse("signatories:list", args=[letter.slug])).status_code == 404
 
 
 def test_the_letter_page_shows_text_count_goal_form_and_latest_signatories(client):
@@ -73,7 +73,7 @@ def test_the_signatories_page_lists_named_confirmed_newest_first_and_pages(clien
         make_signature(letter=letter, name=f"Person {n:02d}", organization="Guild")
     make_signature(letter=letter, name="Unnamed", show_name=False)
     make_signature(letter=letter, name="Unconfirmed", status=Signature.Status.PENDING)
-    url = reverse("letters:signatories", args=[letter.slug])
+    url = reverse("signatories:list", args=[letter.slug])
     first = client.get(url).content.decode()
     assert first.index("Person 54") < first.index("Person 53")
     assert "Person 04" not in first
@@ -88,7 +88,7 @@ def test_the_signatories_page_lists_named_confirmed_newest_first_and_pages(clien
 def test_a_page_number_out_of_range_shows_the_last_page(client):
     letter = make_letter()
     make_signature(letter=letter, name="Only One")
-    page = client.get(reverse("letters:signatories", args=[letter.slug]), {"page": "999"})
+    page = client.get(reverse("signatories:list", args=[letter.slug]), {"page": "999"})
     assert page.status_code == 200
     assert "Only One" in page.content.decode()
 
@@ -126,7 +126,7 @@ def test_the_letter_page_and_the_count_still_answer_while_redis_is_down(client, 
     counters._redis.cache_clear()
     try:
         page = client.get(letter.get_absolute_url())
-        api = client.get(reverse("letters:api-detail", args=[letter.slug]))
+        api = client.get(reverse("embeds:api-detail", args=[letter.slug]))
     finally:
         counters._redis.cache_clear()
     assert page.status_code == 200

@@ -67,7 +67,7 @@ def test_post_confirms_and_the_count_is_exact_at_once(client, django_capture_on_
     assert signature.status == Signature.Status.CONFIRMED
     assert signature.confirmed_at is not None
     assert counters.counts_get(letter_id=letter.pk).all == 1
-    api = client.get(reverse("letters:api-detail", args=[letter.slug])).json()
+    api = client.get(reverse("embeds:api-detail", args=[letter.slug])).json()
     assert api["signature_count"] == 1
     assert "Ada Example" in client.get(letter.get_absolute_url()).content.decode()
 
@@ -93,7 +93,7 @@ def test_a_hidden_signature_is_counted_but_not_named(client, django_capture_on_c
         client.post(confirm_url(token))
     counts = counters.counts_get(letter_id=letter.pk)
     assert (counts.all, counts.hidden) == (1, 1)
-    page = client.get(reverse("letters:signatories", args=[letter.slug])).content.decode()
+    page = client.get(reverse("signatories:list", args=[letter.slug])).content.decode()
     assert "Secret Person" not in page
     assert "and 1 other who chose not to be named" in page
     assert "Secret Person" not in client.get(letter.get_absolute_url()).content.decode()

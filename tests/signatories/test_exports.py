@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _url(letter):
-    return reverse("signer_admin:export", kwargs={"slug": letter.slug})
+    return reverse("signatories:export", kwargs={"slug": letter.slug})
 
 
 def _content(response) -> str:

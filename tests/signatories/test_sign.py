@@ -214,7 +214,7 @@ def test_markup_in_name_and_comment_is_escaped_on_pages_and_in_the_email(client)
     client.post(reverse("signatories:confirm", args=[token]))
     signature.refresh_from_db()
     assert signature.status == Signature.Status.CONFIRMED
-    for url in [letter.get_absolute_url(), reverse("letters:signatories", args=[letter.slug])]:
+    for url in [letter.get_absolute_url(), reverse("signatories:list", args=[letter.slug])]:
         page = client.get(url).content.decode()
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
         assert "<script>alert" not in page

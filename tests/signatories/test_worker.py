@@ -47,7 +47,7 @@ def test_sign_the_worker_mails_follow_the_link_confirm_and_the_count_moves(clien
     assert client.post(path).status_code == 200
 
     assert Signature.objects.get().status == Signature.Status.CONFIRMED
-    api = client.get(reverse("letters:api-detail", args=[letter.slug])).json()
+    api = client.get(reverse("embeds:api-detail", args=[letter.slug])).json()
     assert api["signature_count"] == 1
-    listing = client.get(reverse("letters:signatories", args=[letter.slug])).content.decode()
+    listing = client.get(reverse("signatories:list", args=[letter.slug])).content.decode()
     assert "Ada Example" in listing

@@ -1,0 +1,60 @@
+"""The public letter pages, composed from parts that the apps above letters contribute.
+
+letters imports no app above it, yet its letter page shows the count and sign form
+(signatories), the correction log link (moderation), the updates (updates) and the embed
+panel (embeds). Each of those apps registers a part here from its ``AppConfig.ready()``;
+a part adds names to the template context. The template, in the project's templates/
+folder, places them.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from letters import services
+from letters.models import Letter
+
+# part(letter=..., context=...) -> names to add; ``context`` holds what earlier parts added.
+LetterPart = Callable[..., Mapping[str, object]]
+# part(letters=...) -> {letter id: names to add} for the rows of the index.
+IndexPart = Callable[..., Mapping[int, Mapping[str, object]]]
+
+_letter_parts: list[LetterPart] = []
+_index_parts: list[IndexPart] = []
+
+
+def letter_part_register(part: LetterPart) -> LetterPart:
+    """Add ``part`` to every letter page (parts run in the order apps are installed)."""
+    if part not in _letter_parts:
+        _letter_parts.append(part)
+    return part
+
+
+def index_part_register(part: IndexPart) -> IndexPart:
+    """Add ``part`` to every row of the index of letters."""
+    if part not in _index_parts:
+        _index_parts.append(part)
+    return part
+
+
+def letter_page_context(*, letter: Letter, **overrides: object) -> dict[str, Any]:
+    """What the letter page shows. ``overrides`` replace parts' names, such as the bound
+    sign form that comes back with errors."""
+    version = letter.current_version
+    context: dict[str, Any] = {
+        "letter": letter,
+        "body_html": services.letter_body_html(letter=letter),
+        "last_changed": version if version is not None and version.number > 1 else None,
+    }
+    for part in _letter_parts:
+        context.update(part(letter=letter, context=context))
+    context.update(overrides)
+    return context
+
+
+def index_rows(*, letters: Sequence[Letter]) -> list[tuple[Letter, dict[str, object]]]:
+    """The index as (letter, names for its row) pairs."""
+    extras: dict[int, dict[str, object]] = {letter.pk: {} for letter in letters}
+    for part in _index_parts:
+        for letter_id, names in part(letters=letters).items():
+            extras[letter_id].update(names)
+    return [(letter, extras[letter.pk]) for letter in letters]

@@ -1,0 +1,76 @@
+"""How every app defines and queues its Celery tasks, and the task that sends a message
+rendered elsewhere."""
+
+import logging
+from collections.abc import Callable
+from smtplib import SMTPException
+from typing import Any
+
+from celery import Task, shared_task
+from django.core.mail import EmailMessage
+from django.db import transaction
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+
+from mailing import messages
+
+log = logging.getLogger(__name__)
+
+# Failures that are worth another try later: the network, the mail server, the broker.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OSError, SMTPException)
+
+
+def durable_task(
+    *, retry_for: tuple[type[Exception], ...] = TRANSIENT_ERRORS, max_retries: int = 10
+) -> Callable[[Callable[..., Any]], Task]:
+    """The one preset for tasks that do work: acknowledged only when done (a worker that
+    dies leaves the message to another), retried with capped exponential back-off, no
+    result stored. Tasks are written to be safe to run twice."""
+    return shared_task(
+        acks_late=True,
+        autoretry_for=retry_for,
+        retry_backoff=True,
+        retry_backoff_max=600,
+        max_retries=max_retries,
+        ignore_result=True,
+    )
+
+
+def periodic_task() -> Callable[[Callable[..., Any]], Task]:
+    """The preset for beat's sweeps: cheap, no result, the next run is the retry."""
+    return shared_task(ignore_result=True)
+
+
+def enqueue(task: Task, /, *, countdown: int = 0, **kwargs: Any) -> bool:
+    """Queue ``task`` with keyword arguments; never raises. False when the broker refused.
+
+    A broker that is down must not break the request or the service that asked: each
+    caller has a sweep that finds the work again.
+    """
+    try:
+        task.apply_async(kwargs=kwargs, countdown=countdown or None)
+    except (KombuError, RedisError, OSError, RuntimeError):
+        log.warning("Could not queue %s; a sweep will find the work", task.name, exc_info=True)
+        return False
+    return True
+
+
+def enqueue_after_commit(task: Task, /, **kwargs: Any) -> None:
+    """Queue ``task`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: enqueue(task, **kwargs))
+
+
+def mail_send_after_commit(*, message: EmailMessage) -> None:
+    """Send an already rendered email from a worker once the transaction commits.
+
+    For mail rendered by a library that writes its links while rendering (allauth's
+    verification and password-reset mail), so the task carries the message, not ids.
+    """
+    enqueue_after_commit(mail_send, message=messages.message_to_payload(message))
+
+
+@durable_task(max_retries=8)
+def mail_send(*, message: dict[str, Any]) -> None:
+    """Send one rendered email."""
+    with messages.connection() as connection:
+        connection.send_messages([messages.message_from_payload(message)])

@@ -1,0 +1,187 @@
+import os
+import random
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from letters.models import Letter, LetterVersion, Membership
+from mailing.addresses import email_normalize
+from signatories import counters
+from signatories.models import Signature
+
+SLUG = "credit-consent-compensation"
+
+BODY = """\
+We draw, act, write, compose, photograph and animate for a living. Our work is how we pay
+rent, and it is also how we say who we are. This letter is about what happens to that work
+when it is copied, without a question, into systems built to imitate it.
+
+## What we ask
+
+1. **Consent first.** No one's work should be used to train a generative model unless they
+   said yes, in a way they could have said no to.
+2. **Credit that can be checked.** Companies should publish what they trained on, so that
+   any of us can find out whether our work is in there.
+3. **Payment that is real.** Where work is used with permission, the people who made it
+   should share in what it earns, not receive a one-off click-through.
+
+## Why now
+
+Tools that produce a passable picture, voice or paragraph in seconds are already in the
+studios, agencies and publishers who hire us. Some of us have seen our own style offered
+back to our clients under another name. We are not against new tools; many of us use them.
+We are against a bargain that nobody offered us.
+
+## Who signs
+
+Anyone whose creative work is part of their living, and everyone who works beside them:
+editors, agents, technicians, teachers. Sign with your name, or be counted without it: many
+of us work under contracts that make speaking out risky, and a number can speak for us.
+
+*Signatures are confirmed by email before they count. Addresses are never published.*
+"""
+
+FIRST = [
+    "Amara",
+    "Jonas",
+    "Lucía",
+    "Mei",
+    "Tomasz",
+    "Nadia",
+    "Kwame",
+    "Ingrid",
+    "Ravi",
+    "Sofia",
+    "Émile",
+    "Hana",
+    "Diego",
+    "Olu",
+    "Freya",
+    "Yusuf",
+    "Camille",
+    "Bao",
+    "Petra",
+    "Idris",
+]
+LAST = [
+    "Okafor",
+    "Lindqvist",
+    "Moreno",
+    "Tanaka",
+    "Kowalski",
+    "Haddad",
+    "Mensah",
+    "Berg",
+    "Iyer",
+    "Rossi",
+    "Laurent",
+    "Sato",
+    "Ferreira",
+    "Adeyemi",
+    "Nakamura",
+    "Novak",
+]
+ROLES = [
+    "Illustrator",
+    "Voice actor",
+    "Novelist",
+    "Composer",
+    "Concept artist",
+    "Translator",
+    "Photographer",
+    "Animator",
+    "Session musician",
+    "Screenwriter",
+    "Comic artist",
+    "Editor",
+]
+COUNTRIES = ["GB", "DE", "FR", "ES", "JP", "PL", "NG", "SE", "IN", "IT", "US", "CA", "BR", "KE"]
+
+
+class Command(BaseCommand):
+    help = "Create the demo letter with a few dozen confirmed signatures, and a demo admin."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--signatures", type=int, default=40)
+
+    @transaction.atomic
+    def handle(self, *args: object, signatures: int, **options: object) -> None:
+        letter, created = Letter.objects.get_or_create(
+            slug=SLUG,
+            defaults={
+                "title": "Credit, consent and compensation for creative work",
+                "summary": "People who make things for a living ask that their work be used "
+                "to train AI only with their consent, their credit and their share.",
+                "body": BODY,
+                "status": Letter.Status.PUBLISHED,
+                "published_at": timezone.now() - timedelta(days=3),
+                "goal": 1000,
+                "invited_signers": "artists, performers, writers, musicians and those who "
+                "work with them",
+                "ask_comment": True,
+            },
+        )
+        if created:
+            letter.current_version = LetterVersion.objects.create(
+                letter=letter, number=1, title=letter.title, body=letter.body
+            )
+            letter.save(update_fields=["current_version"])
+            self._signatures(letter, signatures)
+        counters.counts_forget(letter_id=letter.pk)
+        counts = counters.counts_rebuild(letter_id=letter.pk, expected=None)
+        self.stdout.write(f"Demo letter: /letters/{letter.slug}/ ({counts.all} signatures)")
+        self._admin(letter)
+
+    def _signatures(self, letter: Letter, number: int) -> None:
+        rng = random.Random(2026)  # noqa: S311 - demo data, not security
+        now = timezone.now()
+        rows = []
+        for i in range(number):
+            name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            email = f"demo{i}@example.org"
+            at = now - timedelta(minutes=rng.randint(5, 3 * 24 * 60))
+            rows.append(
+                Signature(
+                    letter=letter,
+                    name=name,
+                    email=email,
+                    email_normalized=email_normalize(email=email),
+                    role=rng.choice(ROLES),
+                    country=rng.choice(COUNTRIES),
+                    show_name=rng.random() > 0.15,
+                    consent_version="demo",
+                    status=Signature.Status.CONFIRMED,
+                    confirmed_at=at,
+                )
+            )
+        Signature.objects.bulk_create(rows)
+
+    def _admin(self, letter: Letter) -> None:
+        """Create the admin once; its password is kept in var/ so every run can print it."""
+        User = get_user_model()
+        saved = Path(settings.VAR_DIR) / "demo_admin_password"
+        if not User.objects.filter(username="admin").exists():
+            password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+            User.objects.create_superuser("admin", "admin@example.org", password)
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text(password)
+            saved.chmod(0o600)
+        password = saved.read_text() if saved.exists() else "(set when it was created)"
+        self.stdout.write(f"Demo admin: /admin/ username admin, password {password}")
+        # The admin also organizes the demo letter: log in at /accounts/login/ by email.
+        from allauth.account.models import EmailAddress
+
+        admin = User.objects.get(username="admin")
+        EmailAddress.objects.get_or_create(
+            user=admin, email=admin.email, defaults={"verified": True, "primary": True}
+        )
+        Membership.objects.get_or_create(
+            letter=letter, user=admin, defaults={"role": Membership.Role.OWNER}
+        )
+        self.stdout.write(f"Organizer: /organize/ after logging in as {admin.email}")

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class UpdatesConfig(AppConfig):
+    name = "updates"
+
+    def ready(self) -> None:
+        from letters.pages import letter_part_register
+        from updates import pages
+
+        letter_part_register(pages.letter_part)
