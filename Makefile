@@ -34,6 +34,7 @@ test: install
 	bash .ci/services
 	bash .ci/browser
 	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
 	$(UV) run --locked pytest $(PYTEST_ARGS)
 
 # Load tests on loopback, bounded in time; never part of `make test`. See docs/benchmarks.md.
