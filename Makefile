@@ -25,7 +25,7 @@ else
 	$(MANAGE) collectstatic --noinput -v 0
 	@echo "Production mode: gunicorn on 127.0.0.1:$(PORT) and a Celery worker with beat"
 	@trap 'kill 0' EXIT INT TERM; \
-	  $(UV) run --locked celery -A config worker --beat -Q default,mail,bulk --concurrency 2 --loglevel INFO & \
+	  $(UV) run --locked celery -A config worker --beat --schedule var/celerybeat-schedule -Q default,mail,bulk --concurrency 2 --loglevel INFO & \
 	  $(UV) run --locked gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - & \
 	  wait -n
 endif
@@ -34,6 +34,7 @@ test: install
 	bash .ci/services
 	bash .ci/browser
 	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
 	$(UV) run --locked pytest $(PYTEST_ARGS)
 
 # Load tests on loopback, bounded in time; never part of `make test`. See docs/benchmarks.md.

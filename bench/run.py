@@ -62,7 +62,6 @@ SITE_VARIABLES = frozenset(
         "TRUSTED_PROXY_COUNT",
         "DB_CONN_MAX_AGE",
         "LOG_LEVEL",
-        "PASSWORD_HASHERS",
     ]
 )
 

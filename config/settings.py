@@ -330,13 +330,9 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-PASSWORD_HASHERS = env_list(
-    "PASSWORD_HASHERS",
-    [
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
-    ],
-)
+# PASSWORD_HASHERS stays Django's default and is never read from the environment: one
+# stray variable must not weaken every stored password. The tests switch to MD5 in
+# tests/conftest.py.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

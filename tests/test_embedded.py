@@ -57,7 +57,7 @@ def test_the_embedded_default_signs_mails_to_files_and_confirms(tmp_path: Path) 
         key: value
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG",
-                       "HTTPS", "SITE_URL", "EMAIL_BACKEND", "STATIC_MANIFEST", "PASSWORD_HASHERS"}
+                       "HTTPS", "SITE_URL", "EMAIL_BACKEND", "STATIC_MANIFEST"}
     }  # fmt: skip
     env |= {"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
     result = subprocess.run(

@@ -4,6 +4,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import global_settings
+from django.contrib.auth.hashers import get_hasher
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import env_bool, env_int, env_list
@@ -37,10 +39,12 @@ def test_lists_are_comma_separated(monkeypatch):
     assert env_list("SOME_LIST", []) == ["a.example", "b.example"]
 
 
-def settings_in_child(**env: str) -> subprocess.CompletedProcess[str]:
+def settings_in_child(
+    code: str = "import django; django.setup()", **env: str
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=clean | {"DJANGO_SETTINGS_MODULE": "config.settings"} | env,
         capture_output=True,
@@ -81,3 +85,22 @@ def test_production_turns_on_the_https_settings_by_default():
     assert result.stdout.split() == [
         "False", "True", "True", "True", "True", "('HTTP_X_FORWARDED_PROTO',", "'https')",
     ]  # fmt: skip
+
+
+def test_password_hashers_are_never_read_from_the_environment():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(','.join(settings.PASSWORD_HASHERS))"
+    )
+    result = settings_in_child(
+        code,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/x",
+        SECRET_KEY="x" * 50,
+        PASSWORD_HASHERS="django.contrib.auth.hashers.MD5PasswordHasher",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split(",") == global_settings.PASSWORD_HASHERS
+
+
+def test_the_suite_hashes_passwords_with_md5_to_stay_fast():
+    assert get_hasher().algorithm == "md5"
