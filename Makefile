@@ -35,6 +35,8 @@ test: install
 	bash .ci/browser
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy
+	$(UV) run --locked lint-imports
 	$(UV) run --locked pytest $(PYTEST_ARGS)
 
 # Load tests on loopback, bounded in time; never part of `make test`. See docs/benchmarks.md.
@@ -46,6 +48,7 @@ lint: install
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
 	$(UV) run --locked mypy
+	$(UV) run --locked lint-imports
 
 clean:
 	rm -rf var/db.sqlite3 var/outbox var/static

@@ -3,6 +3,7 @@ DEBUG-only pages to read them with clickable links."""
 
 import re
 import uuid
+from collections.abc import Sequence
 from email import message_from_bytes, policy
 from email.message import EmailMessage as ParsedMessage
 from pathlib import Path
@@ -18,7 +19,7 @@ _NAME = re.compile(r"^[0-9T\-]+-[0-9a-f]{32}\.eml$")
 
 
 class OutboxFileBackend(BaseEmailBackend):
-    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         outbox = Path(settings.OUTBOX_DIR)
         outbox.mkdir(parents=True, exist_ok=True)
         for message in email_messages:

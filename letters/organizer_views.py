@@ -19,6 +19,7 @@ from letters.errors import ServiceError
 from letters.forms import InvitationForm, LetterForm, RoleForm
 from letters.models import Letter, Membership
 from letters.pages import letter_page_context
+from letters.requests import AuthenticatedHttpRequest
 
 VIEWER, EDITOR, OWNER = Membership.Role.VIEWER, Membership.Role.EDITOR, Membership.Role.OWNER
 
@@ -35,7 +36,7 @@ def _form_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def letter_create(request: HttpRequest) -> HttpResponse:
+def letter_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _form_page(request, LetterForm(), None)
     form = LetterForm(request.POST)
@@ -54,8 +55,9 @@ def letter_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def letter_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+def letter_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = selectors.letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+    letter = access.letter
     if request.method == "GET":
         return _form_page(request, LetterForm(instance=letter), letter)
     form = LetterForm(request.POST, instance=Letter.objects.get(pk=letter.pk))
@@ -74,7 +76,7 @@ def letter_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def markdown_preview(request: HttpRequest) -> HttpResponse:
+def markdown_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The sanitised HTML of a text, for the live preview script."""
     text = request.POST.get("body", "")[:100_000]
     return HttpResponse(services.letter_render_markdown(text=text), content_type="text/html")
@@ -82,11 +84,12 @@ def markdown_preview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+def letter_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    letter = access.letter
     context = {
         "letter": letter,
-        "role": letter.membership.role,  # type: ignore[attr-defined]
+        "role": access.role,
         "versions": selectors.letter_versions(letter=letter)[:20],
         "email_verified": services.user_has_verified_email(user=request.user),
     }
@@ -95,9 +98,10 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def letter_preview(request: HttpRequest, slug: str) -> HttpResponse:
+def letter_preview(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The public page as a signer will see it, sign form disabled."""
-    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    access = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    letter = access.letter
     context = {**letter_page_context(letter=letter), "preview": True}
     response = render(request, "letters/detail.html", context)
     response["X-Robots-Tag"] = "noindex"
@@ -105,14 +109,15 @@ def letter_preview(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _lifecycle(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     slug: str,
     *,
     role: str,
     action: Callable[[Letter], object],
     done: str,
 ) -> HttpResponse:
-    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=role)
+    access = selectors.letter_get_for_editor(user=request.user, slug=slug, role=role)
+    letter = access.letter
     try:
         action(letter)
     except ServiceError as error:
@@ -124,7 +129,7 @@ def _lifecycle(
 
 @login_required
 @require_POST
-def letter_publish(request: HttpRequest, slug: str) -> HttpResponse:
+def letter_publish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _lifecycle(
         request, slug, role=EDITOR,
         action=lambda letter: services.letter_publish(letter=letter, user=request.user),
@@ -134,7 +139,7 @@ def letter_publish(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def letter_close(request: HttpRequest, slug: str) -> HttpResponse:
+def letter_close(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _lifecycle(
         request, slug, role=EDITOR,
         action=lambda letter: services.letter_close(letter=letter),
@@ -144,7 +149,7 @@ def letter_close(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def letter_reopen(request: HttpRequest, slug: str) -> HttpResponse:
+def letter_reopen(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _lifecycle(
         request, slug, role=EDITOR,
         action=lambda letter: services.letter_reopen(letter=letter),
@@ -154,7 +159,7 @@ def letter_reopen(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def letter_archive(request: HttpRequest, slug: str) -> HttpResponse:
+def letter_archive(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _lifecycle(
         request, slug, role=OWNER,
         action=lambda letter: services.letter_archive(letter=letter),
@@ -164,7 +169,7 @@ def letter_archive(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def letter_unarchive(request: HttpRequest, slug: str) -> HttpResponse:
+def letter_unarchive(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _lifecycle(
         request, slug, role=OWNER,
         action=lambda letter: services.letter_unarchive(letter=letter),
@@ -173,11 +178,15 @@ def letter_unarchive(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _team_page(
-    request: HttpRequest, letter: Letter, form: InvitationForm | None = None, status: int = 200
+    request: HttpRequest,
+    access: selectors.EditorAccess,
+    form: InvitationForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
+    letter = access.letter
     context = {
         "letter": letter,
-        "role": letter.membership.role,  # type: ignore[attr-defined]
+        "role": access.role,
         "members": selectors.letter_members(letter=letter),
         "invitations": selectors.letter_pending_invitations(letter=letter),
         "form": form or InvitationForm(),
@@ -188,18 +197,19 @@ def _team_page(
 
 @login_required
 @require_GET
-def team(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
-    return _team_page(request, letter)
+def team(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    return _team_page(request, access)
 
 
 @login_required
 @require_POST
-def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=OWNER)
+def invitation_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = selectors.letter_get_for_editor(user=request.user, slug=slug, role=OWNER)
+    letter = access.letter
     form = InvitationForm(request.POST)
     if not form.is_valid():
-        return _team_page(request, letter, form, status=400)
+        return _team_page(request, access, form, status=400)
     try:
         services.invitation_create(
             letter=letter,
@@ -209,7 +219,7 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except ServiceError as error:
         form.add_error("email", error.message)
-        return _team_page(request, letter, form, status=400)
+        return _team_page(request, access, form, status=400)
     messages.success(
         request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
     )
@@ -217,9 +227,10 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _team_action(
-    request: HttpRequest, slug: str, action: Callable[[Letter], object], done: str
+    request: AuthenticatedHttpRequest, slug: str, action: Callable[[Letter], object], done: str
 ) -> HttpResponse:
-    letter = selectors.letter_get_for_editor(user=request.user, slug=slug, role=OWNER)
+    access = selectors.letter_get_for_editor(user=request.user, slug=slug, role=OWNER)
+    letter = access.letter
     try:
         action(letter)
     except ServiceError as error:
@@ -231,7 +242,9 @@ def _team_action(
 
 @login_required
 @require_POST
-def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+def invitation_revoke(
+    request: AuthenticatedHttpRequest, slug: str, invitation_id: int
+) -> HttpResponse:
     return _team_action(
         request, slug,
         lambda letter: services.invitation_revoke(letter=letter, invitation_id=invitation_id),
@@ -241,7 +254,7 @@ def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> Ht
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, slug: str, membership_id: int) -> HttpResponse:
     return _team_action(
         request, slug,
         lambda letter: services.membership_remove(letter=letter, membership_id=membership_id),
@@ -251,7 +264,7 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
 
 @login_required
 @require_POST
-def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+def member_role(request: AuthenticatedHttpRequest, slug: str, membership_id: int) -> HttpResponse:
     role = request.POST.get("role", "")
     return _team_action(
         request, slug,
@@ -264,7 +277,9 @@ def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResp
 
 @login_required
 @require_POST
-def member_transfer(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+def member_transfer(
+    request: AuthenticatedHttpRequest, slug: str, membership_id: int
+) -> HttpResponse:
     return _team_action(
         request, slug,
         lambda letter: services.membership_transfer_ownership(
@@ -276,7 +291,7 @@ def member_transfer(request: HttpRequest, slug: str, membership_id: int) -> Http
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_accept(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     """GET shows what the link is for and a button; only POST joins the letter."""
     try:
         if request.method == "POST":

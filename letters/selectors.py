@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -24,13 +26,29 @@ def letter_get_public(*, slug: str) -> Letter:
         raise Http404("No such letter.") from None
 
 
+@dataclass(frozen=True)
+class EditorAccess:
+    """A letter as one of its organizers reaches it, with that organizer's membership."""
+
+    letter: Letter
+    membership: Membership
+
+    @property
+    def role(self) -> str:
+        return self.membership.role
+
+    @property
+    def can_edit(self) -> bool:
+        return self.membership.rank >= ROLE_RANK[Membership.Role.EDITOR]
+
+
 def letter_get_for_editor(
     *, user: User | AnonymousUser, slug: str, role: str = Membership.Role.VIEWER
-) -> Letter:
+) -> EditorAccess:
     """The one access check for every organizer view.
 
     Outsiders get a 404, as if the letter did not exist; members whose role is below
-    ``role`` get a 403. The returned letter carries the caller's ``membership``.
+    ``role`` get a 403.
     """
     if not user.is_authenticated:
         raise Http404("No such letter.")
@@ -41,9 +59,7 @@ def letter_get_for_editor(
         raise Http404("No such letter.")
     if membership.rank < ROLE_RANK[Membership.Role(role)]:
         raise PermissionDenied("Your role on this letter does not allow this.")
-    letter = membership.letter
-    letter.membership = membership  # type: ignore[attr-defined]
-    return letter
+    return EditorAccess(letter=membership.letter, membership=membership)
 
 
 def letter_list_for_user(*, user: User) -> QuerySet[Letter]:

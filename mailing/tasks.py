@@ -48,7 +48,7 @@ def enqueue(task: Task, /, *, countdown: int = 0, **kwargs: Any) -> bool:
     caller has a sweep that finds the work again.
     """
     try:
-        task.apply_async(kwargs=kwargs, countdown=countdown or None)
+        task.apply_async(kwargs=kwargs, countdown=countdown)
     except (KombuError, RedisError, OSError, RuntimeError):
         log.warning("Could not queue %s; a sweep will find the work", task.name, exc_info=True)
         return False

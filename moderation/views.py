@@ -14,8 +14,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from letters.errors import ServiceError
-from letters.models import ROLE_RANK, Letter, Membership
-from letters.selectors import letter_get_for_editor, letter_get_public
+from letters.models import Letter, Membership
+from letters.requests import AuthenticatedHttpRequest
+from letters.selectors import EditorAccess, letter_get_for_editor, letter_get_public
 from moderation import selectors
 from moderation import services as moderation
 from moderation.forms import (
@@ -35,10 +36,6 @@ EDITOR = Membership.Role.EDITOR
 VIEWER = Membership.Role.VIEWER
 
 
-def _can_edit(letter: Letter) -> bool:
-    return letter.membership.rank >= ROLE_RANK[EDITOR]  # type: ignore[attr-defined]
-
-
 def _querystring(criteria: dict[str, str], **extra: str) -> str:
     query = QueryDict(mutable=True)
     query.update({**criteria, **extra})
@@ -47,8 +44,9 @@ def _querystring(criteria: dict[str, str], **extra: str) -> str:
 
 @login_required
 @require_GET
-def signature_list(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+def signature_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    letter = access.letter
     form = FilterForm(request.GET)
     cursor = CursorForm(request.GET)
     context: dict[str, Any] = {
@@ -56,7 +54,7 @@ def signature_list(request: HttpRequest, slug: str) -> HttpResponse:
         "form": form,
         "counts": counters.counts_get(letter_id=letter.pk),
         "signals": selectors.moderation_signals(letter=letter),
-        "can_edit": _can_edit(letter),
+        "can_edit": access.can_edit,
         "unfinished": selectors.bulk_removals_unfinished(letter=letter),
     }
     if not (form.is_valid() and cursor.is_valid()):
@@ -81,13 +79,14 @@ def signature_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "moderation/list.html", context)
 
 
-def _detail_context(*, letter: Letter, signature: Signature, **forms: Any) -> dict[str, Any]:
+def _detail_context(*, access: EditorAccess, signature: Signature, **forms: Any) -> dict[str, Any]:
+    letter = access.letter
     return {
         "letter": letter,
         "signature": signature,
         "actions": signature.actions.select_related("actor")[:50],
         "flags": selectors.signature_flags(letter=letter, signatures=[signature])[signature.pk],
-        "can_edit": _can_edit(letter),
+        "can_edit": access.can_edit,
         "remove_form": forms.get("remove_form") or RemoveForm(),
         "hold_form": forms.get("hold_form") or HoldForm(),
         "verify_form": forms.get("verify_form")
@@ -97,11 +96,12 @@ def _detail_context(*, letter: Letter, signature: Signature, **forms: Any) -> di
 
 @login_required
 @require_GET
-def signature_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    letter = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+def signature_detail(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    letter = access.letter
     signature = get_object_or_404(Signature, pk=pk, letter=letter)
     return render(
-        request, "moderation/detail.html", _detail_context(letter=letter, signature=signature)
+        request, "moderation/detail.html", _detail_context(access=access, signature=signature)
     )
 
 
@@ -116,18 +116,19 @@ def _act(
     done: str,
 ) -> HttpResponse:
     """The shared shape of every action on one signature: check, run, report."""
-    letter = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+    access = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+    letter = access.letter
     signature = get_object_or_404(Signature, pk=pk, letter=letter)
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
         messages.error(request, _("Nothing was changed: correct the form below."))
-        context = _detail_context(letter=letter, signature=signature, **{form_name: form})
+        context = _detail_context(access=access, signature=signature, **{form_name: form})
         return render(request, "moderation/detail.html", context, status=400)
     try:
         run(signature=signature, actor=request.user, **(form.cleaned_data if form else {}))
     except ServiceError as error:
         messages.error(request, error.message)
-        context = _detail_context(letter=letter, signature=signature)
+        context = _detail_context(access=access, signature=signature)
         return render(request, "moderation/detail.html", context, status=409)
     messages.success(request, done)
     return redirect("moderation:detail", slug=letter.slug, pk=signature.pk)
@@ -135,7 +136,7 @@ def _act(
 
 @login_required
 @require_POST
-def signature_hold(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def signature_hold(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _act(
         request, slug, pk, form_class=HoldForm, form_name="hold_form",
         run=moderation.signature_hold,
@@ -145,7 +146,7 @@ def signature_hold(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def signature_release(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def signature_release(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _act(
         request, slug, pk, form_class=None, form_name="",
         run=moderation.signature_release,
@@ -155,7 +156,7 @@ def signature_release(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def signature_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def signature_remove(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _act(
         request, slug, pk, form_class=RemoveForm, form_name="remove_form",
         run=moderation.signature_remove,
@@ -165,7 +166,7 @@ def signature_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def signature_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def signature_restore(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _act(
         request, slug, pk, form_class=None, form_name="",
         run=moderation.signature_restore,
@@ -175,7 +176,7 @@ def signature_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def signature_verify(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def signature_verify(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _act(
         request, slug, pk, form_class=VerifyForm, form_name="verify_form",
         run=moderation.signature_verify,
@@ -185,7 +186,7 @@ def signature_verify(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def signature_unverify(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def signature_unverify(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _act(
         request, slug, pk, form_class=None, form_name="",
         run=moderation.signature_unverify,
@@ -195,9 +196,10 @@ def signature_unverify(request: HttpRequest, slug: str, pk: int) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def bulk_remove(request: HttpRequest, slug: str) -> HttpResponse:
+def bulk_remove(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """GET previews how many signatures a filter removes; POST removes them."""
-    letter = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+    access = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+    letter = access.letter
     if request.method == "GET":
         return _bulk_preview(request, letter)
     form = BulkRemoveForm(request.POST)
@@ -281,7 +283,7 @@ def _bulk_render(
         "criteria": criteria,
         "list_query": _querystring(criteria),
         "confirm_form": confirm if count else None,
-        "in_background": bool(count) and count > settings.BULK_REMOVE_INLINE_LIMIT,
+        "in_background": count is not None and count > settings.BULK_REMOVE_INLINE_LIMIT,
     }
     return render(request, "moderation/bulk_remove.html", context, status=status)
 

@@ -28,7 +28,7 @@ class NormalizedEmailField(forms.EmailField):
     match their plain form."""
 
     def to_python(self, value: object) -> str:
-        return unicodedata.normalize("NFKC", super().to_python(value))
+        return unicodedata.normalize("NFKC", super().to_python(value) or "")
 
 
 def _country_choices() -> list[tuple[str, str]]:

@@ -5,13 +5,14 @@ because the file holds email addresses.
 """
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from letters.errors import ServiceError
 from letters.models import Membership
+from letters.requests import AuthenticatedHttpRequest
 from letters.selectors import letter_get_for_editor
 from letters.services import user_has_verified_email
 from signatories import exports, selectors
@@ -28,7 +29,7 @@ _CONTENT_TYPES = {
 
 @login_required
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "rows": selectors.dashboard_rows(user=request.user),
         "newest": selectors.signature_list_newest_for_user(user=request.user),
@@ -39,8 +40,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def export(request: HttpRequest, slug: str) -> HttpResponseBase:
-    letter = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+def export(request: AuthenticatedHttpRequest, slug: str) -> HttpResponseBase:
+    access = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+    letter = access.letter
     form = ExportForm(request.POST) if request.method == "POST" else ExportForm()
     status = 200
     if request.method == "POST":
@@ -48,7 +50,7 @@ def export(request: HttpRequest, slug: str) -> HttpResponseBase:
             try:
                 log = exports.export_start(
                     letter=letter,
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     fmt=form.cleaned_data["format"],
                     fields=form.cleaned_data["columns"],
                 )

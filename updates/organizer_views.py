@@ -6,14 +6,15 @@ and their progress; editors write and send them.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from letters.errors import ServiceError
-from letters.models import ROLE_RANK, Letter, Membership
-from letters.selectors import letter_get_for_editor
+from letters.models import Membership
+from letters.requests import AuthenticatedHttpRequest
+from letters.selectors import EditorAccess, letter_get_for_editor
 from updates import services as updates
 from updates.forms import UpdateForm
 from updates.models import Update
@@ -22,20 +23,17 @@ EDITOR = Membership.Role.EDITOR
 VIEWER = Membership.Role.VIEWER
 
 
-def _can_edit(letter: Letter) -> bool:
-    return letter.membership.rank >= ROLE_RANK[EDITOR]  # type: ignore[attr-defined]
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def update_list(request: HttpRequest, slug: str) -> HttpResponse:
+def update_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
-        letter = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+        access = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+        letter = access.letter
         form = UpdateForm(request.POST)
         if form.is_valid():
             update = updates.update_create(
                 letter=letter,
-                author=request.user,  # type: ignore[arg-type]
+                author=request.user,
                 title=form.cleaned_data["title"],
                 body=form.cleaned_data["body"],
             )
@@ -43,7 +41,8 @@ def update_list(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("updates:organizer-detail", slug=letter.slug, pk=update.pk)
         status = 400
     else:
-        letter = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+        access = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+        letter = access.letter
         form = UpdateForm()
         status = 200
     context = {
@@ -51,20 +50,22 @@ def update_list(request: HttpRequest, slug: str) -> HttpResponse:
         "form": form,
         "updates": Update.objects.filter(letter=letter).order_by("-created_at"),
         "recipients": updates.update_recipients(letter=letter).count(),
-        "can_edit": _can_edit(letter),
+        "can_edit": access.can_edit,
     }
     return render(request, "updates/organizer_list.html", context, status=status)
 
 
 @login_required
 @require_GET
-def update_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    letter = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+def update_detail(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    letter = access.letter
     update = get_object_or_404(Update, letter=letter, pk=pk)
-    return render(request, "updates/organizer_detail.html", _detail_context(letter, update))
+    return render(request, "updates/organizer_detail.html", _detail_context(access, update))
 
 
-def _detail_context(letter: Letter, update: Update) -> dict[str, object]:
+def _detail_context(access: EditorAccess, update: Update) -> dict[str, object]:
+    letter = access.letter
     recipients = (
         updates.update_recipients(letter=update.letter).count()
         if update.status == Update.Status.DRAFT
@@ -78,14 +79,15 @@ def _detail_context(letter: Letter, update: Update) -> dict[str, object]:
         "progress": round(100 * update.done_count / update.recipients_total)
         if update.recipients_total
         else 0,
-        "can_edit": _can_edit(letter),
+        "can_edit": access.can_edit,
     }
 
 
 @login_required
 @require_POST
-def update_send(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    letter = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+def update_send(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = letter_get_for_editor(user=request.user, slug=slug, role=EDITOR)
+    letter = access.letter
     update = get_object_or_404(Update, letter=letter, pk=pk)
     try:
         updates.update_send(update=update)
@@ -96,5 +98,5 @@ def update_send(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.success(request, _("Sending has started. This page shows the progress."))
         return redirect("updates:organizer-detail", slug=letter.slug, pk=update.pk)
     update.refresh_from_db()
-    context = _detail_context(letter, update)
+    context = _detail_context(access, update)
     return render(request, "updates/organizer_detail.html", context, status=status)

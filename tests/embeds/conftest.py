@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+
 import pytest
 import redis
 from django.conf import settings
@@ -10,7 +12,7 @@ def _media_in_tmp(settings, tmp_path) -> None:
 
 
 @pytest.fixture
-def broker() -> redis.Redis:
+def broker() -> Iterator[redis.Redis]:
     """The real Redis broker, emptied, to see which tasks were queued."""
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     client.flushdb()

@@ -29,7 +29,7 @@ def mail_worker() -> Iterator[Callable[[int], list]]:
 
     # Celery's Django fixup closes the database connections of the thread that builds the
     # worker (here: the test's, inside its transaction). The mail tasks need no database.
-    fixups = [f for f in app._fixups if hasattr(f, "_worker_init_uid")]
+    fixups = [f for f in getattr(app, "_fixups", []) if hasattr(f, "_worker_init_uid")]
     for fixup in fixups:
         signals.worker_init.disconnect(dispatch_uid=fixup._worker_init_uid)
     try:

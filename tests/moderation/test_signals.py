@@ -17,10 +17,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _request(remote: str, forwarded: str | None = None):
-    extra = {"REMOTE_ADDR": remote}
+    request = RequestFactory().get("/", REMOTE_ADDR=remote)
     if forwarded is not None:
-        extra["HTTP_X_FORWARDED_FOR"] = forwarded
-    return RequestFactory().get("/", **extra)
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return request
 
 
 def test_without_trusted_proxies_the_forwarded_header_is_ignored(settings):
