@@ -70,7 +70,7 @@ def _state_before_split(executor: MigrationExecutor) -> Any:
     contenttypes 0001, whose ContentType still has a ``name`` column. So the other apps come
     in at their (applied) leaf nodes.
     """
-    nodes = [target for target in BEFORE_SPLIT if target[1] is not None]
+    nodes: list[tuple[str, str]] = [(app, name) for app, name in BEFORE_SPLIT if name is not None]
     nodes += [leaf for leaf in executor.loader.graph.leaf_nodes() if leaf[0] not in SPLIT_APPS]
     assert set(nodes) <= set(executor.loader.applied_migrations)
     return executor.loader.project_state(nodes).apps
@@ -321,7 +321,9 @@ def test_a_database_from_before_the_split_migrates_forward_with_every_row_kept(
         "Not a person.",
         signatures["removed"].pk,
     )
-    assert Signature.objects.get(pk=signatures["held"].pk).moderation.action == "hold"
+    held_by = Signature.objects.get(pk=signatures["held"].pk).moderation
+    assert held_by is not None
+    assert held_by.action == "hold"
     bulk = ModerationAction.objects.get(pk=actions["bulk"].pk)
     assert set(bulk.signatures.values_list("pk", flat=True)) == {
         s.pk for s in signatures["bulk_removed"]
