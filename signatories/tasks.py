@@ -1,6 +1,6 @@
 from letters.models import Letter
 from mailing.tasks import durable_task, enqueue, periodic_task
-from signatories import counters, services
+from signatories import counters, outbox, services
 
 
 @durable_task()
@@ -14,10 +14,10 @@ def outbox_drain() -> int:
     while True:
         # Re-arm the kick before each look at the outbox: a row committed after this
         # point publishes a new task, and one committed before it is claimed below.
-        services.outbox_rearm()
-        sent, failed = services.outbox_drain()
+        outbox.outbox_rearm()
+        sent, failed = outbox.outbox_drain()
         total += sent
-        if sent + failed < services.OUTBOX_BATCH:
+        if sent + failed < outbox.OUTBOX_BATCH:
             return total
 
 

@@ -8,7 +8,7 @@ from letters.errors import ServiceError
 from letters.models import Letter
 from letters.pages import letter_page_context
 from letters.selectors import letter_get_public
-from signatories import counters, flags, services
+from signatories import counters, flags, services, tokens
 from signatories.forms import ResendForm, SignForm
 from signatories.selectors import signatory_page
 
@@ -58,7 +58,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         "letter": signature.letter if signature else None,
         "done": request.method == "POST",
         "resend_form": ResendForm(),
-        "withdraw_token": services.withdraw_token(signature=signature) if signature else None,
+        "withdraw_token": tokens.withdraw_token(signature=signature) if signature else None,
     }
     return render(request, "signatories/confirm.html", context, status=status)
 

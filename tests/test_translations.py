@@ -10,7 +10,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from signatories import services
+from signatories import outbox as signer_outbox
 from tests.factories import make_letter, sign_data
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +104,7 @@ def test_the_confirmation_email_of_a_spanish_letter_is_in_spanish(client):
     client.post(
         reverse("signatories:sign", args=[letter.slug]), sign_data(), HTTP_ACCEPT_LANGUAGE="de"
     )
-    services.outbox_drain()
+    signer_outbox.outbox_drain()
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

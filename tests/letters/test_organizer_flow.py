@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from letters.models import Letter
-from signatories import services as signing
+from signatories import outbox as signer_outbox
 from signatories.models import Signature
 from tests.factories import sign_data
 from updates.models import Update
@@ -60,7 +60,7 @@ def test_sign_up_verify_draft_preview_publish_verify_export_and_send_an_update(
     signer = Client()
     signer.post(reverse("signatories:sign", kwargs={"slug": letter.slug}), sign_data(updates="on"))
     mail.outbox.clear()
-    assert signing.outbox_drain() == (1, 0)
+    assert signer_outbox.outbox_drain() == (1, 0)
     confirm = link_in(mail.outbox[0].body, "/confirm/")
     with django_capture_on_commit_callbacks(execute=True):
         done = signer.post(confirm)

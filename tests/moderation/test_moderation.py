@@ -5,7 +5,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from moderation.models import ModerationAction
-from signatories import counters, services
+from signatories import counters, services, tokens
+from signatories import outbox as signer_outbox
 from signatories.models import Signature
 from tests.factories import make_letter, make_member_user, make_signature, sign_data
 
@@ -51,7 +52,7 @@ def _sign_and_confirm(client, letter, django_capture_on_commit_callbacks, **data
             sign_data(**data),
             REMOTE_ADDR="203.0.113.7",
         )
-    services.outbox_drain()
+    signer_outbox.outbox_drain()
     link = next(w for w in mail.outbox[-1].body.split() if "/confirm/" in w)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(link.removeprefix("http://testserver"))
@@ -227,7 +228,7 @@ def test_a_held_pending_signature_cannot_be_confirmed_meanwhile(letter):
     from django.utils import timezone
 
     Signature.objects.filter(pk=signature.pk).update(
-        token_hash=services.token_hash(token="tok"), token_issued_at=timezone.now()
+        token_hash=tokens.token_hash(token="tok"), token_issued_at=timezone.now()
     )
     from moderation import services as moderation
 

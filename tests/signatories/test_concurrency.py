@@ -8,7 +8,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from signatories import counters, services
+from signatories import counters
+from signatories import outbox as signer_outbox
 from signatories.models import Signature
 from tests.factories import make_letter, sign_data
 
@@ -49,7 +50,7 @@ def test_parallel_signs_and_confirms_for_one_address_count_once():
     assert statuses == [302] * THREADS
     assert Signature.objects.count() == 1
 
-    services.outbox_drain()
+    signer_outbox.outbox_drain()
     link = next(w for w in mail.outbox[-1].body.split() if "/confirm/" in w)
     path = link.removeprefix("http://testserver")
     statuses = in_parallel(lambda: Client().post(path).status_code)

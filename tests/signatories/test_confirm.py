@@ -5,7 +5,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from signatories import counters, services
+from signatories import counters, tokens
+from signatories import outbox as signer_outbox
 from signatories.models import Signature
 from tests.factories import make_letter, sign_data
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def signed_and_mailed(client, letter, **overrides):
     """Sign through the form and return the token from the email the outbox sent."""
     client.post(reverse("signatories:sign", args=[letter.slug]), sign_data(**overrides))
-    services.outbox_drain()
+    signer_outbox.outbox_drain()
     link = next(w for w in mail.outbox[-1].body.split() if "/confirm/" in w)
     return link.rstrip("/").rsplit("/", 1)[-1]
 
@@ -40,7 +41,7 @@ def test_only_a_hash_of_the_token_is_stored(client):
     token = signed_and_mailed(client, make_letter())
     signature = Signature.objects.get()
     assert token not in signature.token_hash
-    assert signature.token_hash == services.token_hash(token=token)
+    assert signature.token_hash == tokens.token_hash(token=token)
 
 
 def test_get_shows_a_button_and_confirms_nothing(client):
@@ -144,7 +145,7 @@ def test_asking_for_a_new_link_sends_one_only_to_a_pending_signer(client):
     for email in ["ADA@example.org", "nobody@example.org"]:
         response = client.post(url, {"email": email})
         assert response.status_code == 302
-    services.outbox_drain()
+    signer_outbox.outbox_drain()
     assert [m.to for m in mail.outbox] == [["ada@example.org"], ["ada@example.org"]]
 
 

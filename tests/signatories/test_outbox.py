@@ -3,6 +3,7 @@ from django.core import mail
 from django.urls import reverse
 
 from config.celery import app as celery_app
+from signatories import outbox as signer_outbox
 from signatories import services
 from signatories.models import OutboxMessage, Signature
 from tests.factories import make_letter, sign_data
@@ -23,20 +24,20 @@ def test_draining_twice_sends_each_email_once(client):
         client.post(
             reverse("signatories:sign", args=[letter.slug]), sign_data(email=f"s{n}@example.org")
         )
-    assert services.outbox_drain() == (3, 0)
-    assert services.outbox_drain() == (0, 0)
+    assert signer_outbox.outbox_drain() == (3, 0)
+    assert signer_outbox.outbox_drain() == (0, 0)
     assert len(mail.outbox) == 3
     assert OutboxMessage.objects.filter(sent_at=None).count() == 0
 
 
 def test_a_large_backlog_is_sent_in_batches(client):
     letter = make_letter()
-    for n in range(services.OUTBOX_BATCH + 5):
+    for n in range(signer_outbox.OUTBOX_BATCH + 5):
         services.signature_create(
             letter=letter, data=services.SignatureData(name=f"N{n}", email=f"n{n}@example.org")
         )
-    assert services.outbox_drain() == (services.OUTBOX_BATCH, 0)
-    assert services.outbox_drain() == (5, 0)
+    assert signer_outbox.outbox_drain() == (signer_outbox.OUTBOX_BATCH, 0)
+    assert signer_outbox.outbox_drain() == (5, 0)
 
 
 def test_an_unreachable_mail_server_leaves_the_message_for_a_later_attempt(client, settings):
@@ -49,26 +50,26 @@ def test_an_unreachable_mail_server_leaves_the_message_for_a_later_attempt(clien
             "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
         }
     }
-    assert services.outbox_drain() == (0, 1)
+    assert signer_outbox.outbox_drain() == (0, 1)
     message = OutboxMessage.objects.get()
     assert message.sent_at is None
     assert message.attempts == 1
     assert message.last_error
     assert message.claimed_until is None
-    assert services.outbox_drain() == (0, 0)  # backing off: not due yet
+    assert signer_outbox.outbox_drain() == (0, 0)  # backing off: not due yet
 
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     OutboxMessage.objects.update(due_at=message.created_at)
-    assert services.outbox_drain() == (1, 0)
+    assert signer_outbox.outbox_drain() == (1, 0)
     assert len(mail.outbox) == 1
 
 
 def test_a_message_claimed_by_another_worker_is_not_sent_twice(client):
     letter = make_letter()
     client.post(reverse("signatories:sign", args=[letter.slug]), sign_data())
-    claimed = services._claim_batch(limit=10)
+    claimed = signer_outbox._claim_batch(limit=10)
     assert len(claimed) == 1
-    assert services.outbox_drain() == (0, 0)
+    assert signer_outbox.outbox_drain() == (0, 0)
     assert mail.outbox == []
 
 
@@ -76,7 +77,7 @@ def test_a_confirmation_email_for_an_already_confirmed_signature_is_skipped(clie
     letter = make_letter()
     client.post(reverse("signatories:sign", args=[letter.slug]), sign_data())
     Signature.objects.update(status=Signature.Status.CONFIRMED, confirmed_at="2026-01-01T00:00Z")
-    assert services.outbox_drain() == (1, 0)
+    assert signer_outbox.outbox_drain() == (1, 0)
     assert mail.outbox == []
     assert OutboxMessage.objects.get().sent_at is not None
 
@@ -123,7 +124,7 @@ def test_a_signature_after_a_drain_announces_itself_at_once(client, monkeypatch)
 
     from signatories.tasks import outbox_drain
 
-    monkeypatch.setattr(services, "OUTBOX_KICK_SECONDS", 60)  # a slow machine changes nothing
+    monkeypatch.setattr(signer_outbox, "OUTBOX_KICK_SECONDS", 60)  # a slow machine changes nothing
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.delete("mail")
     letter = make_letter()

@@ -4,7 +4,7 @@ from django.test import Client
 from django.urls import reverse
 
 from letters.models import Letter
-from signatories import services
+from signatories import outbox as signer_outbox
 from signatories.forms import SignForm
 from signatories.models import OutboxMessage, Signature
 from tests.factories import make_letter, make_signature, sign_data
@@ -180,7 +180,7 @@ def test_a_pending_signer_who_signs_again_gets_the_email_again_a_few_times_a_day
         sign(client, letter)
     assert Signature.objects.count() == 1
     assert OutboxMessage.objects.filter(kind=OutboxMessage.Kind.CONFIRM).count() == 3
-    services.outbox_drain()
+    signer_outbox.outbox_drain()
     assert len(mail.outbox) == 3
 
 
@@ -188,7 +188,7 @@ def test_a_confirmed_signer_who_signs_again_gets_an_already_signed_email(client)
     letter = make_letter()
     signature = make_signature(letter=letter, email="ada@example.org", name="Ada First")
     sign(client, letter, name="Someone Else")
-    services.outbox_drain()
+    signer_outbox.outbox_drain()
     (message,) = mail.outbox
     assert message.to == ["ada@example.org"]
     assert "already" in message.subject.lower()
@@ -202,7 +202,7 @@ def test_markup_in_name_and_comment_is_escaped_on_pages_and_in_the_email(client)
     letter = make_letter(ask_comment=True)
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     sign(client, letter, name=evil, comment=evil)
-    services.outbox_drain()
+    signer_outbox.outbox_drain()
     (message,) = mail.outbox
     html = message.alternatives[0].content
     assert "<script>" not in html and "<img" not in html

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from signatories import counters, services
+from signatories import outbox as signer_outbox
 from signatories.models import OutboxMessage, Signature
 from tests.factories import make_letter, make_signature
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def withdraw_link(client, letter, email):
     client.post(reverse("signatories:withdraw-request", args=[letter.slug]), {"email": email})
-    services.outbox_drain()
+    signer_outbox.outbox_drain()
     link = next(w for w in mail.outbox[-1].body.split() if "/withdraw/" in w)
     return link.removeprefix("http://testserver")
 
