@@ -1,0 +1,1 @@
+"""One test per attack or fault: see docs/security.md."""
