@@ -62,8 +62,9 @@ def widget(request: HttpRequest, slug: str) -> HttpResponse:
         return _not_found()
     options = snippets.WidgetOptions.from_query(request.GET, letter=letter)
     counts = counters.counts_get(letter_id=letter.pk)
-    script = static("embed/widget.js")
-    etag = etag_for("widget", *letter_etag_parts(letter=letter, counts=counts), options.key, script)
+    parts = letter_etag_parts(letter=letter, counts=counts)
+    scripts = (static("js/live-count.js"), static("embed/widget.js"))
+    etag = etag_for("widget", *parts, options.key, *scripts)
 
     def build() -> HttpResponse:
         with translation.override(options.lang):

@@ -100,6 +100,7 @@ class SignForm(forms.Form):
     consent = forms.BooleanField(
         label=_("I agree to the privacy notice"),
         error_messages={"required": _("Please agree to the privacy notice to sign.")},
+        template_name="signatories/_consent_field.html",
     )
     updates = forms.BooleanField(
         label=_("Send me updates from the organizers of this letter"), required=False

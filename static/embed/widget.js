@@ -1,4 +1,4 @@
-/* Undersigned live counter: keeps the count fresh and the frame sized to its content. */
+/* Undersigned widget: shows the live count (js/live-count.js) and sizes its frame. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-widget]");
@@ -12,9 +12,6 @@
   var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang) : null;
   var found = /secret=([A-Za-z0-9]{1,32})/.exec(location.hash);
   var secret = found ? found[1] : "";
-  var current = parseInt(countEl.getAttribute("data-count"), 10);
-  var every = 20000;
-  var timer = null;
 
   /* The message format WordPress's wp-embed.js understands: {message, value, secret}. */
   function post(message, value) {
@@ -28,37 +25,12 @@
   }
 
   function show(n) {
-    if (typeof n !== "number" || n === current) return;
-    current = n;
     countEl.textContent = numbers ? numbers.format(n) : String(n);
     countEl.setAttribute("data-count", n);
     var form = plurals && plurals.select(n) === "one" ? "one" : "other";
     wordEl.textContent = wordEl.getAttribute("data-" + form);
     if (bar) bar.value = Math.min(n, bar.max);
   }
-
-  function schedule() {
-    if (timer === null && document.visibilityState !== "hidden") timer = setTimeout(poll, every);
-  }
-
-  function poll() {
-    timer = null;
-    if (document.visibilityState === "hidden" || !window.fetch) return;
-    fetch(api, { cache: "no-cache", credentials: "omit" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) show(data.signature_count); })
-      .catch(function () {})
-      .then(schedule);
-  }
-
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") {
-      clearTimeout(timer);
-      timer = null;
-    } else {
-      poll();
-    }
-  });
 
   /* A WordPress host sandboxes the frame without popups: ask it to open the letter. */
   if (secret && self.origin === "null") {
@@ -74,5 +46,7 @@
   if (window.ResizeObserver) new ResizeObserver(resize).observe(document.body);
   window.addEventListener("load", resize);
   resize();
-  schedule();
+  if (window.Undersigned) {
+    Undersigned.liveCount(api, parseInt(countEl.getAttribute("data-count"), 10), show);
+  }
 })();

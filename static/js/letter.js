@@ -1,42 +1,20 @@
-/* Letter page: keep the count live and copy embed snippets. Works without it too. */
+/* Letter page: live count (js/live-count.js) and copy buttons. The page works without it. */
 (function () {
   "use strict";
   var script = document.currentScript;
   var api = script && script.getAttribute("data-api");
-  var every = 30000;
-  var timer = null;
+  var countEl = document.querySelector("[data-count]");
 
   function show(n) {
-    if (typeof n !== "number") return;
     document.querySelectorAll("[data-count]").forEach(function (el) {
       if (el.textContent !== String(n)) el.textContent = String(n);
     });
     document.querySelectorAll("progress[data-live]").forEach(function (bar) { bar.value = n; });
   }
 
-  function schedule() {
-    if (api && timer === null && document.visibilityState !== "hidden") timer = setTimeout(poll, every);
+  if (api && countEl && window.Undersigned) {
+    Undersigned.liveCount(api, parseInt(countEl.textContent, 10), show);
   }
-
-  function poll() {
-    timer = null;
-    if (document.visibilityState === "hidden" || !window.fetch) return;
-    fetch(api, { cache: "no-cache", credentials: "omit" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) show(data.signature_count); })
-      .catch(function () {})
-      .then(schedule);
-  }
-
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") {
-      clearTimeout(timer);
-      timer = null;
-    } else {
-      poll();
-    }
-  });
-  schedule();
 
   var status = document.querySelector("[data-copy-status]");
   function report(ok) {

@@ -3,6 +3,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
@@ -160,19 +161,29 @@ def test_a_confirmation_changes_the_count_an_open_widget_fetches(
     assert data_count(client.get(widget(letter))) == 1
 
 
-def test_the_widget_polls_often_enough_and_pauses_while_hidden():
-    source = Path(finders.find("embed/widget.js")).read_text()
-    assert "visibilityState" in source
-    every = int(re.search(r"var every = (\d+);", source).group(1))
+def scripts_of(html: str) -> list[Path]:
+    """The files of the scripts a page loads, in order."""
+    sources = [attrs["src"] or "" for tag, attrs in Tags.of(html) if tag == "script"]
+    return [Path(finders.find(src.removeprefix(settings.STATIC_URL))) for src in sources]
+
+
+def test_the_widget_polls_often_enough_and_pauses_while_hidden(client):
+    scripts = scripts_of(client.get(widget(make_letter())).content.decode())
+    assert [path.name for path in scripts] == ["live-count.js", "widget.js"]
+    live_count, own = (path.read_text() for path in scripts)
+    assert "visibilityState" in live_count
+    every = int(re.search(r"var every = (\d+);", live_count).group(1))
     assert 15000 <= every <= 60000
-    assert "message: message, value: value, secret: secret" in source
+    assert "Undersigned.liveCount(" in own
+    assert "message: message, value: value, secret: secret" in own
 
 
 def test_the_widget_is_small(client):
     letter = make_letter(goal=1000, title="T" * 200)
     html = client.get(widget(letter)).content
-    script = Path(finders.find("embed/widget.js")).read_bytes()
-    assert len(html) + len(script) < 15_000
+    scripts = scripts_of(html.decode())
+    assert len(scripts) == 2
+    assert len(html) + sum(len(path.read_bytes()) for path in scripts) < 15_000
 
 
 @pytest.mark.parametrize("signatures", [1, 40])
