@@ -6,23 +6,19 @@ Cache-Control that lets browsers and CDNs absorb the traffic.
 """
 
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from embeds import openapi
 from embeds.http import etag_for, public_read, respond
+from embeds.pagination import BadQuery, cursor_page, page_query
 from letters import selectors
 from letters.models import Letter
 from signatories import counters
 from signatories.models import Signature
 from signatories.selectors import signatory_list_public
-
-PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
 
 
 def letter_json(*, letter: Letter, counts: counters.Counts | None = None) -> dict[str, object]:
@@ -55,37 +51,6 @@ def json_error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": {"status": status, "message": message}}, status=status)
 
 
-class BadQuery(ValueError):
-    """A query parameter the API cannot use; its message is shown to the client."""
-
-
-def cursor_encode(*, at: datetime, pk: int) -> str:
-    return urlsafe_base64_encode(f"{at.isoformat()}|{pk}".encode())
-
-
-def cursor_decode(raw: str) -> tuple[datetime, int]:
-    """Read an opaque cursor given out in a ``next`` link."""
-    try:
-        at, pk = urlsafe_base64_decode(raw).decode().split("|")
-        return datetime.fromisoformat(at), int(pk)
-    except (ValueError, UnicodeDecodeError):
-        raise BadQuery("The cursor is not valid: use the `next` link of a previous page.") from None
-
-
-def page_limit(request: HttpRequest) -> int:
-    raw = request.GET.get("limit", "")
-    if not raw:
-        return PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise BadQuery(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
-    return int(raw)
-
-
-def next_url(*, path: str, cursor: str, limit: int) -> str:
-    query = {"cursor": cursor} | ({"limit": limit} if limit != PAGE_SIZE else {})
-    return f"{settings.SITE_URL}{path}?{urlencode(query)}"
-
-
 def public_letter_or_none(slug: str) -> Letter | None:
     """The published or closed letter with this slug; None for drafts and unknown slugs."""
     try:
@@ -102,30 +67,21 @@ def _no_letter(slug: str) -> JsonResponse:
 def letter_list(request: HttpRequest) -> HttpResponse:
     """The letters of the public index (published and closed), newest first, by pages."""
     try:
-        limit = page_limit(request)
-        after = cursor_decode(request.GET["cursor"]) if "cursor" in request.GET else None
+        query = page_query(request)
     except BadQuery as error:
         return json_error(400, str(error))
-    letters = selectors.letter_list_index().order_by("-published_at", "-pk")
-    if after is not None:
-        at, pk = after
-        letters = letters.filter(Q(published_at__lt=at) | Q(published_at=at, pk__lt=pk))
-    page = list(letters[: limit + 1])
-    rows = [(letter, counters.counts_get(letter_id=letter.pk)) for letter in page[:limit]]
+    page = cursor_page(
+        selectors.letter_list_index(), query=query, order_field="published_at", path=request.path
+    )
+    rows = [(letter, counters.counts_get(letter_id=letter.pk)) for letter in page.rows]
     parts = [
         part for letter, counts in rows for part in letter_etag_parts(letter=letter, counts=counts)
     ]
-    etag = etag_for("letters", request.GET.get("cursor", ""), limit, len(page), *parts)
+    etag = etag_for("letters", query.cursor, query.limit, page.next, *parts)
 
     def build() -> HttpResponse:
-        more = None
-        if len(page) > limit:
-            last = rows[-1][0]
-            assert last.published_at is not None
-            cursor = cursor_encode(at=last.published_at, pk=last.pk)
-            more = next_url(path=request.path, cursor=cursor, limit=limit)
         results = [letter_json(letter=letter, counts=counts) for letter, counts in rows]
-        return JsonResponse({"results": results, "next": more})
+        return JsonResponse({"results": results, "next": page.next})
 
     return respond(request, etag=etag, build=build)
 
@@ -163,8 +119,7 @@ def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     if letter is None:
         return _no_letter(slug)
     try:
-        limit = page_limit(request)
-        after = cursor_decode(request.GET["cursor"]) if "cursor" in request.GET else None
+        query = page_query(request)
     except BadQuery as error:
         return json_error(400, str(error))
     counts = counters.counts_get(letter_id=letter.pk)
@@ -175,30 +130,25 @@ def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
         *letter_etag_parts(letter=letter, counts=counts),
         counts.hidden,
         last_action,
-        request.GET.get("cursor", ""),
-        limit,
+        query.cursor,
+        query.limit,
     )
 
     def build() -> HttpResponse:
         # Newest first, not verified first as on the page: the cursor is over these keys.
-        signatures = signatory_list_public(letter=letter).order_by("-confirmed_at", "-pk")
-        if after is not None:
-            at, pk = after
-            signatures = signatures.filter(Q(confirmed_at__lt=at) | Q(confirmed_at=at, pk__lt=pk))
-        page = list(signatures[: limit + 1])
-        more = None
-        if len(page) > limit:
-            last = page[limit - 1]
-            assert last.confirmed_at is not None
-            cursor = cursor_encode(at=last.confirmed_at, pk=last.pk)
-            more = next_url(path=request.path, cursor=cursor, limit=limit)
+        page = cursor_page(
+            signatory_list_public(letter=letter),
+            query=query,
+            order_field="confirmed_at",
+            path=request.path,
+        )
         return JsonResponse(
             {
                 "letter": letter.slug,
                 "signature_count": counts.all,
                 "named_count": counts.named,
-                "results": [signatory_json(signature) for signature in page[:limit]],
-                "next": more,
+                "results": [signatory_json(signature) for signature in page.rows],
+                "next": page.next,
             }
         )
 

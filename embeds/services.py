@@ -2,12 +2,14 @@
 
 A card only changes when the count passes a milestone (10, 50, 100, 500, 1,000 ...) or
 the title changes, so its URL carries that version and can be cached for a year. Cards
-are drawn by a Celery task on publish and at milestones and kept in default storage.
+are drawn only by a Celery task (on publish, at milestones, and when a request finds the
+current card missing) and kept in default storage; a request never draws one.
 """
 
 import hashlib
 import io
 import logging
+import re
 import textwrap
 from pathlib import Path
 
@@ -47,8 +49,15 @@ def share_card_version(*, letter: Letter, count: int) -> str:
     return f"{share_card_milestone(count)}-{title}"
 
 
+def _folder(*, letter: Letter) -> str:
+    return f"share-cards/{letter.pk}"
+
+
 def _name(*, letter: Letter, version: str) -> str:
-    return f"share-cards/{letter.pk}/{version}.png"
+    return f"{_folder(letter=letter)}/{version}.png"
+
+
+_STORED = re.compile(r"(?P<milestone>\d+)-(?P<title>[0-9a-f]{8})\.png")
 
 
 def _font(size: int, *, bold: bool = False) -> Font:
@@ -85,19 +94,51 @@ def share_card_render(*, letter: Letter, count: int) -> bytes:
     return out.getvalue()
 
 
-def share_card_get(*, letter: Letter, count: int) -> tuple[str, bytes]:
-    """The stored card for this count; drawn and stored first if it is missing."""
+def share_card_store(*, letter: Letter, count: int) -> str:
+    """Draw and store the card for this count unless it is stored already; its version.
+
+    Only the Celery task calls this; a web request never draws.
+    """
     version = share_card_version(letter=letter, count=count)
     name = _name(letter=letter, version=version)
     if default_storage.exists(name):
-        with default_storage.open(name, "rb") as stored:
-            return version, stored.read()
-    data = share_card_render(letter=letter, count=count)
-    saved = default_storage.save(name, ContentFile(data))
+        return version
+    saved = default_storage.save(name, ContentFile(share_card_render(letter=letter, count=count)))
     if saved != name:
         # Someone stored the same card meanwhile; keep theirs, drop our copy.
         default_storage.delete(saved)
-    return version, data
+    return version
+
+
+def share_card_stored_version(*, letter: Letter, count: int) -> str | None:
+    """The newest stored card that is still true: the one for this count, else the one
+    of the highest milestone below it with the same title; None when there is none.
+
+    A card of another title, or of a milestone above the current count, would say
+    something untrue and is never offered.
+    """
+    version = share_card_version(letter=letter, count=count)
+    if default_storage.exists(_name(letter=letter, version=version)):
+        return version
+    milestone, title = version.split("-")
+    try:
+        _, files = default_storage.listdir(_folder(letter=letter))
+    except FileNotFoundError:
+        return None
+    older = [
+        int(match["milestone"])
+        for name in files
+        if (match := _STORED.fullmatch(name))
+        and match["title"] == title
+        and int(match["milestone"]) < int(milestone)
+    ]
+    return f"{max(older)}-{title}" if older else None
+
+
+def share_card_read(*, letter: Letter, version: str) -> bytes:
+    """The PNG of a stored card (a version given by ``share_card_stored_version``)."""
+    with default_storage.open(_name(letter=letter, version=version), "rb") as stored:
+        return stored.read()
 
 
 def share_card_refresh(*, letter_id: int) -> None:
@@ -110,8 +151,10 @@ def share_card_refresh(*, letter_id: int) -> None:
 def share_card_maybe_refresh(*, letter_id: int, count: int) -> None:
     """Queue a new card when ``count`` has reached a milestone not drawn yet.
 
-    Called after a confirmation commits and when a letter is published. Costs one cache
-    operation; never raises, because the card is also drawn on demand when missing.
+    Called after a confirmation commits, when a letter is published, and by a request
+    that finds the current card missing. Costs one cache operation; never raises: until
+    the card is drawn, requests get an older card or the fallback, and ask again an hour
+    later if this queueing was lost.
     """
     from embeds.tasks import share_card_generate
 

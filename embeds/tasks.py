@@ -11,5 +11,4 @@ def share_card_generate(*, letter_id: int) -> str | None:
     if letter is None:
         return None
     count = counters.counts_get(letter_id=letter.pk).all
-    version, _ = services.share_card_get(letter=letter, count=count)
-    return version
+    return services.share_card_store(letter=letter, count=count)

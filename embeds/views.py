@@ -29,7 +29,7 @@ from django.views.decorators.csp import csp_override
 
 from embeds import badge, services, snippets
 from embeds.api import json_error, letter_etag_parts, public_letter_or_none
-from embeds.http import etag_for, public_read, respond
+from embeds.http import cache_control, etag_for, public_read, respond
 from letters.models import Letter
 from signatories import counters
 
@@ -46,6 +46,9 @@ WIDGET_CSP: dict[str, list[str]] = {
     "frame-ancestors": ["*"],
 }
 YEAR = 365 * 24 * 3600
+# Served while a letter has no card drawn yet: no text, so it suits any SITE_NAME.
+SHARE_FALLBACK = (Path(settings.BASE_DIR) / "static" / "embed" / "share-fallback.png").read_bytes()
+SHARE_FALLBACK_DIGEST = hashlib.sha256(SHARE_FALLBACK).hexdigest()
 
 
 def _not_found() -> HttpResponse:
@@ -187,8 +190,10 @@ def oembed(request: HttpRequest) -> HttpResponse:
 
 @public_read()
 def share_card(request: HttpRequest, slug: str) -> HttpResponse:
-    """The PNG share card. A URL with the current version is cached for a year; any
-    other version redirects (briefly cached) to the current one."""
+    """The PNG share card. A URL with the current version is cached for a year once its
+    card is drawn; until then it answers, briefly cached, with the newest older card or
+    the fallback, and queues the drawing. Any other version redirects (briefly cached)
+    to the current one."""
     letter = public_letter_or_none(slug)
     if letter is None:
         return _not_found()
@@ -196,13 +201,20 @@ def share_card(request: HttpRequest, slug: str) -> HttpResponse:
     version = services.share_card_version(letter=letter, count=count)
     if request.GET.get("v") != version:
         return HttpResponseRedirect(snippets.share_card_url(letter=letter, count=count))
+    stored = services.share_card_stored_version(letter=letter, count=count)
+    if stored != version:
+        services.share_card_maybe_refresh(letter_id=letter.pk, count=count)
 
     def build() -> HttpResponse:
-        _, data = services.share_card_get(letter=letter, count=count)
-        response = HttpResponse(data, content_type="image/png")
-        response["Cache-Control"] = f"public, max-age={YEAR}, immutable"
-        return response
+        if stored is None:
+            return HttpResponse(SHARE_FALLBACK, content_type="image/png")
+        data = services.share_card_read(letter=letter, version=stored)
+        return HttpResponse(data, content_type="image/png")
 
-    response = respond(request, etag=etag_for("card", letter.pk, version), build=build)
-    response["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    etag = etag_for("card", letter.pk, stored or SHARE_FALLBACK_DIGEST)
+    response = respond(request, etag=etag, build=build)
+    # Only the card of this URL's version is final; what stands in for it is not.
+    response["Cache-Control"] = (
+        f"public, max-age={YEAR}, immutable" if stored == version else cache_control()
+    )
     return response

@@ -2,18 +2,26 @@ import io
 import json
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from embeds import services, tasks
 from letters import services as letter_services
 from letters.models import Letter
 from signatories import counters
 from signatories import services as signature_services
-from tests.factories import make_letter, make_pending_signature, make_signature
+from tests.factories import (
+    make_letter,
+    make_pending_signature,
+    make_signature,
+    make_signatures,
+)
 
 pytestmark = pytest.mark.django_db
+FALLBACK = (settings.BASE_DIR / "static" / "embed" / "share-fallback.png").read_bytes()
 
 
 def queued(broker) -> list[str]:
@@ -44,23 +52,107 @@ def test_the_card_is_drawn_with_pillows_own_font_when_dejavu_is_missing(monkeypa
     assert image.size == (1200, 630)
 
 
-def test_the_page_links_a_versioned_card_that_is_cached_for_a_year(client):
+def test_the_page_links_a_versioned_card_that_is_cached_for_a_year_once_drawn(client):
     letter = make_letter()
     page = client.get(letter.get_absolute_url()).content.decode()
     version = services.share_card_version(letter=letter, count=0)
     url = f"http://testserver/letters/{letter.slug}/share.png?v={version}"
     assert f'<meta property="og:image" content="{url}">' in page
     assert f'<meta name="twitter:image" content="{url}">' in page
+    assert tasks.share_card_generate(letter_id=letter.pk) == version
     response = client.get(url.removeprefix("http://testserver"))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["Cache-Control"] == "public, max-age=31536000, immutable"
     assert Image.open(io.BytesIO(response.content)).size == (1200, 630)
-    assert default_storage.exists(f"share-cards/{letter.pk}/{version}.png")
     again = client.get(
         url.removeprefix("http://testserver"), headers={"If-None-Match": response["ETag"]}
     )
     assert again.status_code == 304
+
+
+def card_url(letter: Letter) -> str:
+    count = counters.counts_get(letter_id=letter.pk).all
+    version = services.share_card_version(letter=letter, count=count)
+    return reverse("embeds:share-card", args=[letter.slug]) + f"?v={version}"
+
+
+def stored_card(letter: Letter, version: str) -> bytes:
+    with default_storage.open(f"share-cards/{letter.pk}/{version}.png", "rb") as stored:
+        return stored.read()
+
+
+def refuse_to_draw(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("a web request drew with Pillow")
+
+    monkeypatch.setattr(services, "share_card_render", refuse)
+    monkeypatch.setattr(ImageDraw, "Draw", refuse)
+
+
+def test_the_fallback_is_a_1200_by_630_png():
+    image = Image.open(io.BytesIO(FALLBACK))
+    assert image.format == "PNG"
+    assert image.size == (1200, 630)
+
+
+def test_a_letter_with_no_card_gets_the_fallback_briefly_and_the_drawing_is_queued(
+    client, broker, monkeypatch
+):
+    letter = make_letter()
+    refuse_to_draw(monkeypatch)
+    response = client.get(card_url(letter))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response.content == FALLBACK
+    assert response["Cache-Control"].startswith("public, max-age=15,")
+    assert "immutable" not in response["Cache-Control"]
+    assert queued(broker) == ["embeds.tasks.share_card_generate"]
+    assert not default_storage.exists(f"share-cards/{letter.pk}")
+    client.get(card_url(letter))
+    assert len(queued(broker)) == 1, "the queueing is throttled"
+
+
+def test_once_the_task_has_run_the_same_url_serves_the_drawn_card_for_a_year(client, broker):
+    letter = make_letter()
+    url = card_url(letter)
+    fallback = client.get(url)
+    version = tasks.share_card_generate(letter_id=letter.pk)
+    response = client.get(url, headers={"If-None-Match": fallback["ETag"]})
+    assert response.status_code == 200
+    assert response.content == stored_card(letter, version)
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response["ETag"] != fallback["ETag"]
+
+
+def test_a_new_milestone_serves_the_previous_card_until_the_task_draws_the_new_one(
+    client, broker, monkeypatch
+):
+    letter = make_letter()
+    first = tasks.share_card_generate(letter_id=letter.pk)
+    make_signatures(letter=letter, count=10)
+    cache.clear()  # the count is read again from the database
+    refuse_to_draw(monkeypatch)
+    response = client.get(card_url(letter))
+    assert response.content == stored_card(letter, first)
+    assert "immutable" not in response["Cache-Control"]
+    assert queued(broker) == ["embeds.tasks.share_card_generate"]
+    monkeypatch.undo()
+    second = tasks.share_card_generate(letter_id=letter.pk)
+    assert second.startswith("10-")
+    response = client.get(card_url(letter))
+    assert response.content == stored_card(letter, second)
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_a_card_of_an_earlier_title_is_never_served(client, broker):
+    letter = make_letter(title="A first title")
+    tasks.share_card_generate(letter_id=letter.pk)
+    Letter.objects.filter(pk=letter.pk).update(title="A corrected title")
+    letter.refresh_from_db()
+    response = client.get(card_url(letter))
+    assert response.content == FALLBACK
+    assert queued(broker) == ["embeds.tasks.share_card_generate"]
 
 
 def test_an_old_version_redirects_to_the_current_card(client):
