@@ -1,16 +1,10 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.conf import global_settings
 from django.contrib.auth.hashers import get_hasher
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import env_bool, env_int, env_list
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import PRODUCTION, settings_in_child
 
 
 @pytest.mark.parametrize(
@@ -39,21 +33,6 @@ def test_lists_are_comma_separated(monkeypatch):
     assert env_list("SOME_LIST", []) == ["a.example", "b.example"]
 
 
-def settings_in_child(
-    code: str = "import django; django.setup()", **env: str
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=clean | {"DJANGO_SETTINGS_MODULE": "config.settings"} | env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_production_without_a_secret_key_refuses_to_start():
     result = settings_in_child(DATABASE_URL="postgres://postgres@127.0.0.1:5432/x")
     assert result.returncode != 0
@@ -72,16 +51,7 @@ def test_production_turns_on_the_https_settings_by_default():
         "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
         "s.SECURE_HSTS_SECONDS > 0, s.SECURE_PROXY_SSL_HEADER)"
     )
-    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    env = clean | {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x",
-        "SECRET_KEY": "x" * 50,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
-    )  # fmt: skip
+    result = settings_in_child(code, **PRODUCTION)
     assert result.stdout.split() == [
         "False", "True", "True", "True", "True", "('HTTP_X_FORWARDED_PROTO',", "'https')",
     ]  # fmt: skip
@@ -93,10 +63,7 @@ def test_password_hashers_are_never_read_from_the_environment():
         "print(','.join(settings.PASSWORD_HASHERS))"
     )
     result = settings_in_child(
-        code,
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/x",
-        SECRET_KEY="x" * 50,
-        PASSWORD_HASHERS="django.contrib.auth.hashers.MD5PasswordHasher",
+        code, **PRODUCTION, PASSWORD_HASHERS="django.contrib.auth.hashers.MD5PasswordHasher"
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().split(",") == global_settings.PASSWORD_HASHERS

@@ -2,10 +2,7 @@
 the manifest is an error at render time. The rest of the suite runs without the manifest, so
 these tests collect the static files for real and render every page that names one."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +11,10 @@ from django.core.management import call_command
 from django.template import engines
 
 from tests.factories import make_letter, make_member, make_user
+from tests.processes import PRODUCTION, settings_in_child
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 
@@ -33,16 +30,7 @@ def test_production_uses_the_manifest_storage_under_test():
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.STORAGES['staticfiles']['BACKEND'])"
     )
-    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    env = clean | {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x",
-        "SECRET_KEY": "x" * 50,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
-    )  # fmt: skip
+    result = settings_in_child(code, **PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == MANIFEST_STORAGE
 
