@@ -7,7 +7,6 @@ IP address itself is never stored and keys cannot be reversed without the SECRET
 
 import hashlib
 import hmac
-import ipaddress
 from functools import cache
 from pathlib import Path
 
@@ -15,43 +14,23 @@ from disposable_email_domains import blocklist
 from django.conf import settings
 from django.http import HttpRequest
 
+from letters import clients
+
 _DATA = Path(__file__).resolve().parent / "data"
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The address of the client, trusting exactly TRUSTED_PROXY_COUNT proxies.
-
-    Each trusted proxy appends the address it received the request from to
-    X-Forwarded-For, so the client is the entry that many places from the right.
-    Entries further left were written by the client and can say anything.
-    """
-    proxies = settings.TRUSTED_PROXY_COUNT
-    remote = request.META.get("REMOTE_ADDR", "")
-    if proxies <= 0:
-        return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [part for part in forwarded if part]
-    if not forwarded:
-        return remote
-    return forwarded[-min(proxies, len(forwarded))]
 
 
 def network_key(*, ip: str) -> str:
     """A short keyed hash of the network an address belongs to; empty when not an IP."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
+    address = clients.ip_parse(ip)
+    if address is None:
         return ""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    prefix = 24 if address.version == 4 else 48
-    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    network = clients.ip_network(address, v4=24, v6=48)
     digest = hmac.new(settings.SECRET_KEY.encode(), f"network:{network}".encode(), hashlib.sha256)
     return digest.hexdigest()[:16]
 
 
 def request_network_key(request: HttpRequest) -> str:
-    return network_key(ip=client_ip(request))
+    return network_key(ip=clients.client_ip(request))
 
 
 def email_domain(*, email_normalized: str) -> str:
