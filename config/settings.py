@@ -58,6 +58,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_limits(name: str, default: str) -> str:
+    """Rate limits in the notation of the `limits` library: "10/minute;60/hour"."""
+    from limits import parse_many
+
+    raw = env_str(name, default)
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate limit: write it like 10/minute;60/hour."
+        ) from None
+    return raw
+
+
 def _embedded_secret_key() -> str:
     """A random key kept in var/ so that links and sessions survive a restart."""
     path = VAR_DIR / "secret_key"
@@ -295,10 +309,27 @@ ACCOUNT_ADAPTER = "letters.accounts.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7, minimum=1)
-# Moderation --------------------------------------------------------------------------
+# Rate limits (letters.ratelimits; docs/security-ratelimits.md) -------------------------
 # How many reverse proxies in front of the site append to X-Forwarded-For. 0 means the
 # client connects directly and REMOTE_ADDR is the client; the header is then ignored.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Moving windows kept in Redis (in memory in the embedded default). Over a signing limit
+# a signature is held for review and no email leaves; the signer sees the usual page.
+RATELIMIT_STORAGE_URL = REDIS_URL or "memory://"
+RATELIMIT_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "undersigned") + ":limits"
+SIGN_LIMIT_PER_IP = env_limits("SIGN_LIMIT_PER_IP", "10/minute;60/hour")
+SIGN_LIMIT_PER_NETWORK = env_limits("SIGN_LIMIT_PER_NETWORK", "30/minute;300/hour")
+SIGN_LIMIT_PER_LETTER = env_limits("SIGN_LIMIT_PER_LETTER", "600/minute")
+# Confirmation, "already signed", resent and withdrawal emails to one address, over all
+# letters together.
+EMAIL_LIMIT_PER_ADDRESS = env_limits("EMAIL_LIMIT_PER_ADDRESS", "3/day")
+# Markdown previews per organizer account.
+PREVIEW_LIMIT_PER_USER = env_limits("PREVIEW_LIMIT_PER_USER", "30/minute")
+# Accounts younger than NEW_ACCOUNT_DAYS publish at most this many letters a day.
+LETTERS_PUBLISHED_PER_DAY_NEW_ACCOUNT = env_int("LETTERS_PUBLISHED_PER_DAY_NEW_ACCOUNT", 3)
+NEW_ACCOUNT_DAYS = env_int("NEW_ACCOUNT_DAYS", 7)
+
+# Moderation --------------------------------------------------------------------------
 # Signatures from one network or one email domain within one hour that make a signal.
 MODERATION_BURST_THRESHOLD = env_int("MODERATION_BURST_THRESHOLD", 10, minimum=2)
 # How far back the signals panel of the moderation page looks, and how long it is cached.
