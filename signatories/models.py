@@ -14,6 +14,12 @@ class Signature(models.Model):
         HELD = "held", _("On hold for review")
         REMOVED = "removed", _("Removed by the organizers")
 
+    class HoldReason(models.TextChoices):
+        # Held at signing by a rate limit (letters.ratelimits), its email not sent.
+        RATE_LIMIT_NETWORK = "rate_limit_network", _("Too many signatures from one network")
+        RATE_LIMIT_LETTER = "rate_limit_letter", _("Too many signatures of this letter at once")
+        RATE_LIMIT_ADDRESS = "rate_limit_address", _("Too many emails to this address today")
+
     class Verification(models.TextChoices):
         ORGANIZATIONAL_EMAIL = "org_email", _("Organizational email address")
         PERSONAL_CONTACT = "contact", _("Personal contact")
@@ -51,6 +57,12 @@ class Signature(models.Model):
     status_before_moderation = models.CharField(
         max_length=10, choices=Status.choices, blank=True, editable=False
     )
+    # Why the site held the signature by itself; empty for holds by the organizers. A
+    # signature held by a rate limit had no email sent: releasing (or, after a removal,
+    # restoring) it sends the email.
+    hold_reason = models.CharField(
+        max_length=20, choices=HoldReason.choices, blank=True, editable=False
+    )
     # The moderation action that last moved the signature (a lazy reference by app label:
     # signatories imports nothing from moderation; see docs/architecture.md).
     moderation = models.ForeignKey(
@@ -83,6 +95,10 @@ class Signature(models.Model):
                 )
                 | (Q(status__in=["pending", "confirmed"]) & Q(status_before_moderation="")),
                 name="signature_moderation_restorable",
+            ),
+            models.CheckConstraint(
+                condition=Q(hold_reason="") | Q(status__in=["held", "removed"]),
+                name="signature_hold_reason_when_moderated",
             ),
             models.CheckConstraint(
                 condition=Q(verified_at__isnull=True, verification_method="")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
+from letters import ratelimits
 from mailing import outbox as mail_outbox
 from mailing.messages import connection
 from signatories import emails
@@ -32,19 +33,29 @@ OUTBOX_BACKOFF = timedelta(seconds=30)
 OUTBOX_BACKOFF_MAX = timedelta(hours=6)
 
 
-def outbox_add(*, signature: Signature, kind: str) -> None:
+def outbox_add(*, signature: Signature, kind: str) -> bool:
+    """Queue an email to a signer; False when its address already had its emails today.
+
+    Every email to a signer counts against EMAIL_LIMIT_PER_ADDRESS, over all letters
+    together, so that nobody can use the site to flood someone else's inbox.
+    """
+    key = f"address:{signature.email_normalized}"
+    if ratelimits.limit_hit(name="EMAIL_LIMIT_PER_ADDRESS", key=key):
+        log.info("Email limit per address reached: no %s email for %s", kind, signature.pk)
+        return False
     OutboxMessage.objects.create(signature=signature, kind=kind, due_at=timezone.now())
     transaction.on_commit(outbox_kick)
+    return True
 
 
-def outbox_add_limited(*, signature: Signature, kind: str) -> None:
+def outbox_add_limited(*, signature: Signature, kind: str) -> bool:
     """Repeat an email only a few times a day, so a form cannot be used to flood an inbox."""
     since = timezone.now() - timedelta(days=1)
     recent = signature.outbox.filter(created_at__gte=since).count()
     if recent < settings.EMAILS_PER_SIGNATURE_PER_DAY:
-        outbox_add(signature=signature, kind=kind)
-    else:
-        log.info("Email limit reached for signature %s", signature.pk)
+        return outbox_add(signature=signature, kind=kind)
+    log.info("Email limit reached for signature %s", signature.pk)
+    return False
 
 
 OUTBOX_KICK_KEY = "outbox-kick"

@@ -8,6 +8,8 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from letters import ratelimits
+from letters.clients import ClientKeys
 from letters.errors import ServiceError
 from letters.models import Letter
 from mailing.addresses import email_normalize
@@ -37,15 +39,20 @@ class SignatureData:
     network_key: str = ""
 
 
-def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
+def signature_create(
+    *, letter: Letter, data: SignatureData, client: ClientKeys | None = None
+) -> Signature:
     """Record a signature, or recognise a repeat, and queue the right email.
 
     The caller learns nothing from the result that it may show: a new, pending or already
-    confirmed address all lead to the same "check your inbox" page.
+    confirmed address all lead to the same "check your inbox" page. A new signature over a
+    rate limit (of ``client``, of the letter, or of emails to its address) is held for the
+    organizers and no email is sent; a repeat over a limit only sends nothing.
     """
     if not letter.is_open:
         raise LetterNotOpen
     normalized = email_normalize(email=data.email)
+    hold = signing_limit_reason(letter=letter, client=client)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -55,21 +62,68 @@ def signature_create(*, letter: Letter, data: SignatureData) -> Signature:
                     email_normalized=normalized,
                     email_domain=normalized.rpartition("@")[2],
                     consent_version=settings.PRIVACY_NOTICE_VERSION,
+                    **_held(reason=hold),
                     **data.__dict__,
                 )
         except IntegrityError:
             signature = Signature.objects.select_for_update().get(
                 letter=letter, email_normalized=normalized
             )
-            kind = (
-                OutboxMessage.Kind.ALREADY_SIGNED
-                if signature.status == Signature.Status.CONFIRMED
-                else OutboxMessage.Kind.CONFIRM
-            )
-            outbox.outbox_add_limited(signature=signature, kind=kind)
+            _email_repeat(signature=signature, over_limit=bool(hold))
         else:
-            outbox.outbox_add(signature=signature, kind=OutboxMessage.Kind.CONFIRM)
+            if not hold and not outbox.outbox_add(
+                signature=signature, kind=OutboxMessage.Kind.CONFIRM
+            ):
+                hold = Signature.HoldReason.RATE_LIMIT_ADDRESS
+                Signature.objects.filter(pk=signature.pk).update(**_held(reason=hold))
+            if hold:
+                log.info("Signature %s held: %s", signature.pk, hold)
     return signature
+
+
+def signing_limit_reason(*, letter: Letter, client: ClientKeys | None) -> str:
+    """Count a sign request against the signing limits; the hold reason if over one.
+
+    The limits of the client's host and network are checked first, so that one client
+    over its own limit does not use up the letter's.
+    """
+    if client is not None and (
+        ratelimits.limit_hit(name="SIGN_LIMIT_PER_IP", key=f"host:{client.host}")
+        or ratelimits.limit_hit(name="SIGN_LIMIT_PER_NETWORK", key=f"network:{client.network}")
+    ):
+        return Signature.HoldReason.RATE_LIMIT_NETWORK
+    if ratelimits.limit_hit(name="SIGN_LIMIT_PER_LETTER", key=f"letter:{letter.pk}"):
+        return Signature.HoldReason.RATE_LIMIT_LETTER
+    return ""
+
+
+def _held(*, reason: str) -> dict[str, str]:
+    """The fields of a new signature held by a rate limit, before anyone confirmed it."""
+    if not reason:
+        return {}
+    return {
+        "status": Signature.Status.HELD,
+        "status_before_moderation": Signature.Status.PENDING,
+        "hold_reason": reason,
+    }
+
+
+def _email_repeat(*, signature: Signature, over_limit: bool) -> None:
+    """Someone signed again with an address that signed: remind them, within the limits.
+
+    A repeat over a rate limit never changes the existing signature, so nobody can get a
+    stranger's confirmed signature held by signing with their address.
+    """
+    if over_limit:
+        log.info("Repeat signature %s over a rate limit: no email", signature.pk)
+        return
+    kinds = {
+        Signature.Status.CONFIRMED: OutboxMessage.Kind.ALREADY_SIGNED,
+        Signature.Status.PENDING: OutboxMessage.Kind.CONFIRM,
+    }
+    kind = kinds.get(Signature.Status(signature.status))
+    if kind is not None:  # held or removed: the organizers decide, no email
+        outbox.outbox_add_limited(signature=signature, kind=kind)
 
 
 class ConfirmResult(StrEnum):

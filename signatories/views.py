@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from letters import clients
 from letters.errors import ServiceError
 from letters.models import Letter
 from letters.pages import letter_page_context
@@ -28,8 +29,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         context = letter_page_context(letter=letter, form=form)
         return render(request, "letters/detail.html", context, status=400)
     data = replace(form.signature_data(), network_key=flags.request_network_key(request))
+    client = clients.request_client_keys(request)
     try:
-        services.signature_create(letter=letter, data=data)
+        services.signature_create(letter=letter, data=data, client=client)
     except ServiceError:  # closed between the check and the insert
         return _closed(request, letter)
     return redirect("signatories:check-inbox", slug=letter.slug)
