@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from moderation.selectors import ModerationFilter
+from moderation.selectors import HELD_BY_LIMITS, ModerationFilter
 from signatories.models import Signature
 
 _DATE_HELP = _("A date like 2026-11-25, or a date and time like 2026-11-25 14:00 (UTC).")
@@ -53,6 +53,17 @@ class FilterForm(forms.Form):
     network = forms.CharField(
         label=_("Network"), max_length=16, required=False, widget=forms.HiddenInput
     )
+    held_by = forms.ChoiceField(
+        label=_("Held by"),
+        choices=[
+            ("", _("Anyone")),
+            (HELD_BY_LIMITS, _("Rate limits")),
+            *Signature.HoldReason.choices,
+        ],
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("This link to held signatures is not valid.")},
+    )
 
     def clean_domain(self) -> str:
         domain = self.cleaned_data["domain"].strip().lower().lstrip("@")
@@ -83,6 +94,7 @@ class FilterForm(forms.Form):
             signed_before=data.get("signed_before"),
             domain=data.get("domain", ""),
             network=data.get("network", ""),
+            held_by=data.get("held_by", ""),
         )
 
 

@@ -19,6 +19,8 @@ from moderation.models import ModerationAction
 from signatories import flags
 from signatories.models import Signature
 
+HELD_BY_LIMITS = "limits"
+
 
 @dataclass(frozen=True)
 class ModerationFilter:
@@ -31,6 +33,7 @@ class ModerationFilter:
     signed_before: datetime | None = None
     domain: str = ""
     network: str = ""
+    held_by: str = ""  # HELD_BY_LIMITS or one Signature.HoldReason: held by rate limits
 
     def as_criteria(self) -> dict[str, str]:
         """The filter as strings: for links, hidden form fields and the audit log."""
@@ -42,6 +45,7 @@ class ModerationFilter:
             "signed_before": _datetime_param(self.signed_before),
             "domain": self.domain,
             "network": self.network,
+            "held_by": self.held_by,
         }
         return {key: value for key, value in values.items() if value}
 
@@ -49,7 +53,15 @@ class ModerationFilter:
     def narrows(self) -> bool:
         """Whether anything beyond the status is chosen: a bulk removal needs that."""
         return any(
-            (self.q, self.country, self.signed_from, self.signed_before, self.domain, self.network)
+            (
+                self.q,
+                self.country,
+                self.signed_from,
+                self.signed_before,
+                self.domain,
+                self.network,
+                self.held_by,
+            )
         )
 
 
@@ -81,6 +93,10 @@ def signature_list_for_moderation(
         rows = rows.filter(email_domain=filters.domain.lower())
     if filters.network:
         rows = rows.filter(network_key=filters.network)
+    if filters.held_by == HELD_BY_LIMITS:
+        rows = rows.filter(status=Signature.Status.HELD).exclude(hold_reason="")
+    elif filters.held_by:
+        rows = rows.filter(status=Signature.Status.HELD, hold_reason=filters.held_by)
     if filters.q:
         # icontains on PostgreSQL uses the trigram indexes of migration 0003.
         rows = rows.filter(
@@ -241,6 +257,23 @@ class Burst:
 
 
 @dataclass(frozen=True)
+class HeldByLimit:
+    """``count`` signatures held at signing by the rate limit ``reason``."""
+
+    reason: str
+    count: int
+
+    @property
+    def label(self) -> str:
+        return str(Signature.HoldReason(self.reason).label)
+
+    @property
+    def query(self) -> str:
+        """The moderation list filtered to exactly these signatures."""
+        return urlencode({"held_by": self.reason})
+
+
+@dataclass(frozen=True)
 class Signals:
     """The summary panel of the moderation page, over the last few days."""
 
@@ -249,10 +282,17 @@ class Signals:
     domain_bursts: list[Burst]
     disposable: list[tuple[str, int]]
     namesakes: Sequence[Signature]
+    held_by_limits: Sequence[HeldByLimit] = ()
 
     @property
     def any(self) -> bool:
-        return bool(self.network_bursts or self.domain_bursts or self.disposable or self.namesakes)
+        return bool(
+            self.network_bursts
+            or self.domain_bursts
+            or self.disposable
+            or self.namesakes
+            or self.held_by_limits
+        )
 
 
 def _top_bursts(*, rows: QuerySet[Signature], field: str, param: str, limit: int) -> list[Burst]:
@@ -327,7 +367,21 @@ def _signals(*, letter: Letter, limit: int) -> Signals:
         ),
         disposable=disposable,
         namesakes=namesakes,
+        held_by_limits=signatures_held_by_limits(letter=letter),
     )
+
+
+def signatures_held_by_limits(*, letter: Letter) -> list[HeldByLimit]:
+    """The signatures of a letter that rate limits hold, by reason, however old: each
+    waits for an organizer to release or remove it."""
+    rows = (
+        Signature.objects.filter(letter=letter, status=Signature.Status.HELD)
+        .exclude(hold_reason="")
+        .values_list("hold_reason")
+        .annotate(n=Count("pk"))
+        .order_by("hold_reason")
+    )
+    return [HeldByLimit(reason=reason, count=n) for reason, n in rows]
 
 
 def correction_log(*, letter: Letter, limit: int = 500) -> list[ModerationAction]:

@@ -24,8 +24,8 @@ from moderation.selectors import (
     moderation_signals_forget,
     signature_list_for_moderation,
 )
-from signatories import counters
-from signatories.models import Signature
+from signatories import counters, outbox
+from signatories.models import OutboxMessage, Signature
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -109,11 +109,25 @@ def _return(
             counted=int(counted),
         )
         Signature.objects.filter(pk=current.pk).update(
-            status=target, status_before_moderation="", moderation=None
+            status=target, status_before_moderation="", moderation=None, hold_reason=""
         )
+        if current.hold_reason and target == Status.PENDING:
+            _send_withheld_confirmation(signature=current)
         hidden = 0 if current.show_name else 1
         _after_commit(letter_id=current.letter_id, all=int(counted), hidden=hidden * counted)
     return entry
+
+
+def _send_withheld_confirmation(*, signature: Signature) -> None:
+    """Queue the confirmation email a rate limit held back; it is sent once, since the
+    hold reason is cleared in the same transaction."""
+    if not outbox.outbox_add(signature=signature, kind=OutboxMessage.Kind.CONFIRM):
+        raise ModerationError(
+            str(
+                _("This address has had all the emails it may get today. Nothing was changed: "
+                  "release the signature tomorrow so that its confirmation email can go out.")
+            )
+        )  # fmt: skip
 
 
 def _status_error(status: str) -> str:
@@ -136,7 +150,10 @@ def signature_hold(*, signature: Signature, actor: Actor, reason: str = "") -> M
 
 
 def signature_release(*, signature: Signature, actor: Actor) -> ModerationAction:
-    """End the hold: the signature goes back to pending or confirmed, as it was."""
+    """End the hold: the signature goes back to pending or confirmed, as it was.
+
+    A signature held by a rate limit never had its confirmation email: it is sent now.
+    """
     return _return(signature=signature, actor=actor, action=Action.RELEASE, from_status=Status.HELD)
 
 
