@@ -12,9 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from letters import selectors, services
+from letters import ratelimits, selectors, services
 from letters.errors import ServiceError
 from letters.forms import InvitationForm, LetterForm, RoleForm
 from letters.models import Letter, Membership
@@ -24,12 +25,23 @@ from letters.requests import AuthenticatedHttpRequest
 VIEWER, EDITOR, OWNER = Membership.Role.VIEWER, Membership.Role.EDITOR, Membership.Role.OWNER
 
 
+PREVIEW_LIMITED = _lazy("Too many previews at once. Wait a minute, then try again.")
+
+
+def _preview_limited(request: HttpRequest) -> bool:
+    return ratelimits.limit_hit(name="PREVIEW_LIMIT_PER_USER", key=f"user:{request.user.pk}")
+
+
 def _form_page(
     request: HttpRequest, form: LetterForm, letter: Letter | None, status: int = 200
 ) -> HttpResponse:
     preview_html = None
     if "preview" in request.POST and form.is_valid():
-        preview_html = services.letter_render_markdown(text=form.cleaned_data["body"])
+        if _preview_limited(request):
+            messages.error(request, PREVIEW_LIMITED)
+            status = 429
+        else:
+            preview_html = services.letter_render_markdown(text=form.cleaned_data["body"])
     context = {"form": form, "letter": letter, "preview_html": preview_html}
     return render(request, "letters/organize/letter_form.html", context, status=status)
 
@@ -77,7 +89,16 @@ def letter_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def markdown_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The sanitised HTML of a text, for the live preview script."""
+    """The sanitised HTML of a text, for the live preview script.
+
+    Only for organizers with a verified address, and rate limited per account: rendering
+    is work done for whoever asks.
+    """
+    if not services.user_has_verified_email(user=request.user):
+        message = _("Verify your email address to see the live preview.")
+        return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")
+    if _preview_limited(request):
+        return HttpResponse(PREVIEW_LIMITED, status=429, content_type="text/plain; charset=utf-8")
     text = request.POST.get("body", "")[:100_000]
     return HttpResponse(services.letter_render_markdown(text=text), content_type="text/html")
 

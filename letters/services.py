@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from redis.exceptions import RedisError
 
 from letters import tasks
@@ -152,6 +153,33 @@ def _check_publishable(*, letter: Letter, check_closing: bool = True) -> None:
         )
 
 
+def _check_publishing_quota(*, user: User) -> None:
+    """A new account publishes at most LETTERS_PUBLISHED_PER_DAY_NEW_ACCOUNT letters a day.
+
+    Counted from the rows (the first version of a letter is written by whoever published
+    it), with the account's row locked so that parallel publishes are counted one by one.
+    """
+    new_since = timezone.now() - timedelta(days=settings.NEW_ACCOUNT_DAYS)
+    account = User.objects.select_for_update().only("date_joined").get(pk=user.pk)
+    if account.date_joined <= new_since:
+        return
+    quota = settings.LETTERS_PUBLISHED_PER_DAY_NEW_ACCOUNT
+    published = LetterVersion.objects.filter(
+        created_by=user, number=1, created_at__gte=timezone.now() - timedelta(days=1)
+    ).count()
+    if published >= quota:
+        raise LetterActionError(
+            ngettext(
+                "A new account can publish at most %(quota)s letter a day. This one stays "
+                "a draft: publish it tomorrow.",
+                "A new account can publish at most %(quota)s letters a day. This one stays "
+                "a draft: publish it tomorrow.",
+                quota,
+            )
+            % {"quota": quota}
+        )
+
+
 @transaction.atomic
 def letter_publish(*, letter: Letter, user: User | None = None) -> Letter:
     """Make a draft public; it then accepts signatures until it closes.
@@ -169,6 +197,8 @@ def letter_publish(*, letter: Letter, user: User | None = None) -> Letter:
               "or ask for a new one on your account page.")
         )  # fmt: skip
     _check_publishable(letter=letter)
+    if user is not None:
+        _check_publishing_quota(user=user)
     letter.status = Letter.Status.PUBLISHED
     letter.published_at = letter.published_at or timezone.now()
     letter.current_version = _version_add(letter=letter, user=user)

@@ -21,10 +21,15 @@
       headers: { "X-CSRFToken": token.value },
       credentials: "same-origin"
     }).then(function (response) {
-      return response.ok ? response.text() : null;
-    }).then(function (html) {
+      return response.text().then(function (text) {
+        return { status: response.status, ok: response.ok, text: text };
+      });
+    }).then(function (answer) {
+      if (ticket !== latest) { return; }
       // The server returns sanitised HTML (nh3); only the newest answer is shown.
-      if (html !== null && ticket === latest) { target.innerHTML = html; }
+      if (answer.ok) { target.innerHTML = answer.text; }
+      // Refused (no verified address, too many previews): the plain-text reason.
+      else if (answer.status === 403 || answer.status === 429) { target.textContent = answer.text; }
     }).catch(function () { /* keep the last preview; the button still works */ });
   }
 
