@@ -191,6 +191,19 @@ def test_publishing_needs_a_verified_email_address(client):
     assert snapshot() == before
 
 
+def test_an_established_account_is_not_held_to_the_new_account_quota(client, settings):
+    settings.LETTERS_PUBLISHED_PER_DAY_NEW_ACCOUNT = 1
+    user = make_user()
+    user.date_joined = timezone.now() - timedelta(days=settings.NEW_ACCOUNT_DAYS + 1)
+    user.save(update_fields=["date_joined"])
+    client.force_login(user)
+    drafts = [make_letter(status=Letter.Status.DRAFT) for _ in range(3)]
+    for letter in drafts:
+        make_member(letter=letter, user=user)
+        client.post(reverse("organize:letter-publish", kwargs={"slug": letter.slug}))
+    assert Letter.objects.filter(status=Letter.Status.PUBLISHED).count() == 3
+
+
 def test_publishing_makes_the_letter_public_with_its_text_as_version_one(client, owner):
     letter = make_letter(status=Letter.Status.DRAFT, slug="ready")
     make_member(letter=letter, user=owner)
