@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -32,7 +33,7 @@ PENDING = Signature.Status.PENDING
 NETWORK, LETTER, ADDRESS = "rate_limit_network", "rate_limit_letter", "rate_limit_address"
 
 
-def sign(letter: Letter, email: str, **meta: str):
+def sign(letter: Letter, email: str, **meta: Any):
     """One sign POST, as a browser (or a script) sends it."""
     return Client().post(
         reverse("signatories:sign", args=[letter.slug]), sign_data(email=email), **meta
