@@ -1,6 +1,5 @@
 """Building and sending emails: every message is made here from templates/emails/<name>*."""
 
-import functools
 import re
 import unicodedata
 from email.policy import Policy
@@ -57,23 +56,11 @@ def name_for_greeting(name: str) -> str:
     return text
 
 
-@functools.cache
-def _plain_engine() -> Engine:
-    """The project's templates without autoescape, for subjects and text parts: a title
-    "Artists & AI" must arrive as written, not as "Artists &amp; AI"."""
-    html: Engine = engines["django"].engine  # type: ignore[attr-defined]
-    return Engine(
-        dirs=html.dirs,
-        app_dirs=html.app_dirs,
-        libraries=html.libraries,
-        builtins=[name for name in html.builtins if name not in Engine.default_builtins],
-        debug=html.debug,
-        autoescape=False,
-    )
-
-
 def _render_plain(template_name: str, context: dict[str, object]) -> str:
-    return _plain_engine().get_template(template_name).render(Context(context))
+    """A template rendered without autoescape, for subjects and text parts: a title
+    "Artists & AI" must arrive as written, not as "Artists &amp; AI"."""
+    engine: Engine = engines["django"].engine  # type: ignore[attr-defined]
+    return engine.get_template(template_name).render(Context(context, autoescape=False))
 
 
 def message_build(
