@@ -228,7 +228,8 @@ def not_me_for_token(*, token: str) -> tuple[NotMe, dict[str, object]]:
         return NotMe(NotMeResult.EXPIRED), {}
     except signing.BadSignature:
         return NotMe(NotMeResult.UNKNOWN), {}
-    letter = Letter.objects.filter(pk=data.get("l")).first()
+    letter_id = data.get("l") if isinstance(data, dict) else None
+    letter = Letter.objects.filter(pk=letter_id).first() if isinstance(letter_id, int) else None
     if letter is None or not isinstance(data.get("h"), str):
         return NotMe(NotMeResult.UNKNOWN), {}
     signature = _not_me_signature(data)
@@ -238,7 +239,10 @@ def not_me_for_token(*, token: str) -> tuple[NotMe, dict[str, object]]:
 
 
 def _not_me_signature(data: dict[str, object]) -> Signature | None:
-    signature = Signature.objects.filter(pk=data.get("s"), letter_id=data.get("l")).first()
+    pk, letter_id = data.get("s"), data.get("l")
+    if not isinstance(pk, int) or not isinstance(letter_id, int):
+        return None
+    signature = Signature.objects.filter(pk=pk, letter_id=letter_id).first()
     if signature is None or address_hash(email=signature.email_normalized) != data.get("h"):
         return None
     return signature
