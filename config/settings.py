@@ -285,6 +285,8 @@ else:
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7, minimum=1)
 EMAILS_PER_SIGNATURE_PER_DAY = env_int("EMAILS_PER_SIGNATURE_PER_DAY", 3, minimum=1)
 PENDING_RETENTION_DAYS = env_int("PENDING_RETENTION_DAYS", 30, minimum=1)
+# The periodic outbox sweep logs a warning about signer mail unsent after this long.
+MAIL_DELAY_WARNING_MINUTES = env_int("MAIL_DELAY_WARNING_MINUTES", 15, minimum=1)
 PRIVACY_NOTICE_VERSION = "2026-11-25"
 
 # Accounts (django-allauth) -----------------------------------------------------------

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("moderation.urls")),
     path("", include("updates.urls")),
     path("", include("embeds.urls")),
+    path("", include("mailing.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),

@@ -1,7 +1,11 @@
+import logging
+
 from letters import emails
 from letters.models import Invitation
-from mailing.messages import connection
-from mailing.tasks import durable_task, enqueue_after_commit
+from mailing.suppression import address_is_suppressed
+from mailing.tasks import durable_task, enqueue_after_commit, message_send_once
+
+log = logging.getLogger(__name__)
 
 
 def invitation_send_after_commit(*, invitation_id: int) -> None:
@@ -10,7 +14,8 @@ def invitation_send_after_commit(*, invitation_id: int) -> None:
 
 @durable_task(max_retries=8)
 def invitation_send(*, invitation_id: int) -> bool:
-    """Email an invitation link; does nothing for an invitation revoked or used meanwhile."""
+    """Email an invitation link; does nothing for an invitation revoked or used meanwhile,
+    nor to an address that asked never to be emailed."""
     invitation = (
         Invitation.objects.select_related("letter", "invited_by")
         .filter(pk=invitation_id, accepted_at__isnull=True)
@@ -18,6 +23,7 @@ def invitation_send(*, invitation_id: int) -> bool:
     )
     if invitation is None:
         return False
-    with connection() as mail:
-        mail.send_messages([emails.invitation(invitation=invitation)])
-    return True
+    if address_is_suppressed(email=invitation.email):
+        log.info("Invitation %s not sent: the address asked never to be emailed", invitation.pk)
+        return False
+    return message_send_once(emails.invitation(invitation=invitation))

@@ -2,6 +2,7 @@ from django.apps import AppConfig
 
 
 class MailingConfig(AppConfig):
-    """Outgoing mail mechanics shared by every app; it has no models."""
+    """Outgoing mail mechanics shared by every app, and the one list every mail honours:
+    the addresses that asked never to be emailed again (SuppressedAddress)."""
 
     name = "mailing"

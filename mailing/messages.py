@@ -1,13 +1,29 @@
 """Building and sending emails: every message is made here from templates/emails/<name>*."""
 
+import re
+import unicodedata
 from email.policy import Policy
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
+from django.template import Context, Engine, engines
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
+
+from mailing.suppression import never_token
+
+GREETING_MAX_CHARS = 60
+# Characters that a mail client or IDNA may read as the dot of a domain name.
+_DOTS = ".\u3002\uff0e\uff61\u2024"
+_ONE_DOT_LEADER = "\u2024"
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:/+", re.IGNORECASE)
+_WWW = re.compile(rf"\bwww\d*[{_DOTS}]", re.IGNORECASE)
+# A dot between two word characters: what makes "evil.example" a link in a mail client.
+_INNER_DOT = re.compile(rf"(?<=\w)[{_DOTS}](?=\w)")
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 def connection() -> BaseEmailBackend:
@@ -20,15 +36,59 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def name_for_greeting(name: str) -> str:
+    """A signer's name as every email may print it: no link, no control character, short.
+
+    A name is typed by anyone, and an email greeting is where a spammer would put a link
+    ("Hello www.win-a-prize.example") for our mail server to deliver. Schemes and "www."
+    are dropped, a dot inside a word becomes a one-dot leader (so "evil.example" is no
+    longer a domain any client links), control and format characters go, and the result
+    is cut at GREETING_MAX_CHARS with an ellipsis.
+    """
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(" " if unicodedata.category(char) in _INVISIBLE else char for char in text)
+    text = _SCHEME.sub("", text)
+    text = _WWW.sub("", text)
+    text = _INNER_DOT.sub(_ONE_DOT_LEADER, text)
+    text = " ".join(text.split())
+    if len(text) > GREETING_MAX_CHARS:
+        text = text[: GREETING_MAX_CHARS - 1].rstrip() + "\u2026"
+    return text
+
+
+def _render_plain(template_name: str, context: dict[str, object]) -> str:
+    """A template rendered without autoescape, for subjects and text parts: a title
+    "Artists & AI" must arrive as written, not as "Artists &amp; AI"."""
+    engine: Engine = engines["django"].engine  # type: ignore[attr-defined]
+    return engine.get_template(template_name).render(Context(context, autoescape=False))
+
+
 def message_build(
-    *, name: str, to: str, language: str, context: dict[str, object]
+    *,
+    name: str,
+    to: str,
+    language: str,
+    context: dict[str, object],
+    recipient_name: str = "",
 ) -> EmailMultiAlternatives:
     """A text and HTML email from ``emails/<name>_subject.txt``, ``<name>.txt`` and
-    ``<name>.html``, rendered in ``language``."""
-    context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
+    ``<name>.html``, rendered in ``language``.
+
+    Subject and text are rendered as plain text, the HTML part escaped. Every template
+    gets ``greeting_name`` (the neutralised ``recipient_name``) and ``never_url``, the
+    link that puts the address on the global "never email me again" list.
+    """
+    token = never_token(email=to)
+    context = {
+        "SITE_NAME": settings.SITE_NAME,
+        "SITE_URL": settings.SITE_URL,
+        **context,
+        "greeting_name": name_for_greeting(recipient_name),
+        "never_url": absolute_url(reverse("mailing:never", kwargs={"token": token})),
+    }
     with translation.override(language):
-        subject = str(render_to_string(f"emails/{name}_subject.txt", context))
-        text = render_to_string(f"emails/{name}.txt", context)
+        subject = _render_plain(f"emails/{name}_subject.txt", context)
+        text = _render_plain(f"emails/{name}.txt", context)
         html = render_to_string(f"emails/{name}.html", context)
     # A subject is one line whatever a letter title contains.
     message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=[to])

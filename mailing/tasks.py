@@ -13,6 +13,9 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from mailing import messages
+from mailing.addresses import address_mask
+from mailing.outbox import error_is_permanent, error_text
+from mailing.suppression import address_is_suppressed
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,29 @@ def mail_send_after_commit(*, message: EmailMessage) -> None:
 
 
 @durable_task(max_retries=8)
-def mail_send(*, message: dict[str, Any]) -> None:
-    """Send one rendered email."""
-    with messages.connection() as connection:
-        connection.send_messages([messages.message_from_payload(message)])
+def mail_send(*, message: dict[str, Any]) -> bool:
+    """Send one rendered email, except to addresses that asked never to be emailed.
+
+    A permanent refusal (5xx) is logged and not retried; other failures retry.
+    """
+    email = messages.message_from_payload(message)
+    email.to = [to for to in email.to if not address_is_suppressed(email=to)]
+    if not email.to:
+        log.info("Account email not sent: the address asked never to be emailed")
+        return False
+    return message_send_once(email)
+
+
+def message_send_once(email: EmailMessage) -> bool:
+    """Send ``email`` on its own connection; a permanent refusal returns False with a
+    warning, a transient failure raises (for the task to retry)."""
+    try:
+        with messages.connection() as connection:
+            connection.send_messages([email])
+    except (SMTPException, OSError) as error:
+        if not error_is_permanent(error):
+            raise
+        to = ", ".join(address_mask(address) for address in email.to)
+        log.warning("Email to %s refused for good: %s", to, error_text(error))
+        return False
+    return True

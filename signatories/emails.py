@@ -6,18 +6,21 @@ from django.urls import reverse
 
 from mailing.messages import absolute_url, message_build
 from signatories.models import Signature
+from signatories.tokens import not_me_token
 
 
 def confirmation(*, signature: Signature, token: str) -> EmailMultiAlternatives:
     letter = signature.letter
+    not_me = reverse("signatories:not-me", kwargs={"token": not_me_token(signature=signature)})
     return message_build(
         name="confirm",
         to=signature.email,
         language=letter.language,
+        recipient_name=signature.name,
         context={
-            "signature": signature,
             "letter": letter,
             "confirm_url": absolute_url(reverse("signatories:confirm", kwargs={"token": token})),
+            "not_me_url": absolute_url(not_me),
             "letter_url": absolute_url(letter.get_absolute_url()),
             "max_age_days": settings.CONFIRMATION_MAX_AGE_DAYS,
         },
@@ -29,6 +32,7 @@ def already_signed(*, signature: Signature, withdraw_token: str) -> EmailMultiAl
         name="already_signed",
         to=signature.email,
         language=signature.letter.language,
+        recipient_name=signature.name,
         context=_withdraw_context(signature, withdraw_token),
     )
 
@@ -38,13 +42,13 @@ def withdraw(*, signature: Signature, token: str) -> EmailMultiAlternatives:
         name="withdraw",
         to=signature.email,
         language=signature.letter.language,
+        recipient_name=signature.name,
         context=_withdraw_context(signature, token),
     )
 
 
 def _withdraw_context(signature: Signature, token: str) -> dict[str, object]:
     return {
-        "signature": signature,
         "letter": signature.letter,
         "letter_url": absolute_url(signature.letter.get_absolute_url()),
         "withdraw_url": absolute_url(reverse("signatories:withdraw", kwargs={"token": token})),

@@ -151,18 +151,55 @@ class OutboxMessage(models.Model):
     due_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Given up: refused for good (5xx) or still failing when its link would have expired.
+    failed_at = models.DateTimeField(null=True, blank=True)
+    # Not sent on purpose: the address asked not to be emailed (suppression lists).
+    skipped_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True)
+                | Q(sent_at__isnull=True, skipped_at__isnull=True)
+                | Q(failed_at__isnull=True, skipped_at__isnull=True),
+                name="outbox_one_outcome",
+            ),
+        ]
         indexes = [
             models.Index(
-                fields=["due_at"], condition=Q(sent_at__isnull=True), name="outbox_unsent_due"
+                fields=["due_at"],
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True, skipped_at__isnull=True),
+                name="outbox_open_due",
+            ),
+            models.Index(
+                fields=["failed_at"], condition=Q(failed_at__isnull=False), name="outbox_failed"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.signature_id}"
+
+
+class LetterSuppression(models.Model):
+    """An address that said "I didn't sign this" for one letter: signing that letter with
+    it stores and mails nothing. Only a keyed hash of the address is kept
+    (mailing.addresses.address_hash)."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="suppressions")
+    address_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "address_hash"], name="letter_suppression_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"suppressed {self.address_hash[:12]}… on {self.letter_id}"
 
 
 class ExportLog(models.Model):

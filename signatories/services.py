@@ -12,11 +12,11 @@ from letters import ratelimits
 from letters.clients import ClientKeys
 from letters.errors import ServiceError
 from letters.models import Letter
-from mailing.addresses import email_normalize
+from mailing.addresses import address_hash, email_normalize
 from signatories import counters, outbox
-from signatories.models import OutboxMessage, Signature
+from signatories.models import LetterSuppression, OutboxMessage, Signature
 from signatories.signals import count_increased
-from signatories.tokens import WITHDRAW_SALT, token_hash
+from signatories.tokens import NOT_ME_SALT, WITHDRAW_SALT, token_hash
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,13 @@ def signature_create(
     if not letter.is_open:
         raise LetterNotOpen
     normalized = email_normalize(email=data.email)
+    if LetterSuppression.objects.filter(
+        letter=letter, address_hash=address_hash(email=normalized)
+    ).exists():
+        # The owner of this address said they did not sign: store and mail nothing, and
+        # answer as for anyone else.
+        log.info("Signature with a suppressed address on letter %s ignored", letter.pk)
+        return Signature(letter=letter, email_normalized=normalized, **data.__dict__)
     hold = signing_limit_reason(letter=letter, client=client)
     with transaction.atomic():
         try:
@@ -219,12 +226,18 @@ def signature_for_withdraw_token(*, token: str) -> tuple[ConfirmResult, Signatur
         return ConfirmResult.EXPIRED, None
     except signing.BadSignature:
         return ConfirmResult.UNKNOWN, None
-    signature = (
-        Signature.objects.select_related("letter")
-        .filter(pk=data.get("s"), email_normalized=data.get("e"))
-        .first()
-    )
+    signature = Signature.objects.select_related("letter").filter(pk=data.get("s")).first()
+    if signature is not None and not _token_names_address(data, signature.email_normalized):
+        signature = None
     return (ConfirmResult.CONFIRMED if signature else ConfirmResult.ALREADY), signature
+
+
+def _token_names_address(data: dict[str, object], normalized: str) -> bool:
+    """The link was made for this address (links made before addresses were hashed in
+    them carry the address itself, "e")."""
+    if "h" in data:
+        return data["h"] == address_hash(email=normalized)
+    return data.get("e") == normalized
 
 
 def signature_withdraw_request(*, letter: Letter, email: str) -> None:
@@ -243,6 +256,76 @@ def signature_withdraw(*, signature: Signature) -> None:
             transaction.on_commit(
                 lambda: counters.counts_add(letter_id=letter_id, all=-1, hidden=hidden)
             )
+
+
+class NotMeResult(StrEnum):
+    ASK = "ask"  # a valid link, nothing done yet
+    DONE = "done"
+    CONFIRMED = "confirmed"  # the signature was confirmed: offer a withdrawal instead
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class NotMe:
+    state: NotMeResult
+    letter: Letter | None = None
+    signature: Signature | None = None  # only when confirmed, for the withdrawal link
+
+
+def not_me_for_token(*, token: str) -> tuple[NotMe, dict[str, object]]:
+    """What an "I didn't sign this" link would do, without doing it."""
+    max_age = timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS)
+    try:
+        data = signing.loads(token, salt=NOT_ME_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        return NotMe(NotMeResult.EXPIRED), {}
+    except signing.BadSignature:
+        return NotMe(NotMeResult.UNKNOWN), {}
+    letter_id = data.get("l") if isinstance(data, dict) else None
+    letter = Letter.objects.filter(pk=letter_id).first() if isinstance(letter_id, int) else None
+    if letter is None or not isinstance(data.get("h"), str):
+        return NotMe(NotMeResult.UNKNOWN), {}
+    signature = _not_me_signature(data)
+    if signature is not None and _was_confirmed(signature):
+        return NotMe(NotMeResult.CONFIRMED, letter, signature), data
+    return NotMe(NotMeResult.ASK, letter), data
+
+
+def _not_me_signature(data: dict[str, object]) -> Signature | None:
+    pk, letter_id = data.get("s"), data.get("l")
+    if not isinstance(pk, int) or not isinstance(letter_id, int):
+        return None
+    signature = Signature.objects.filter(pk=pk, letter_id=letter_id).first()
+    if signature is None or address_hash(email=signature.email_normalized) != data.get("h"):
+        return None
+    return signature
+
+
+def _was_confirmed(signature: Signature) -> bool:
+    return Signature.Status.CONFIRMED in (signature.status, signature.status_before_moderation)
+
+
+def signature_disown(*, token: str) -> NotMe:
+    """ "I didn't sign this": delete the unconfirmed signature behind an emailed link and
+    never accept this address on this letter again. A confirmed signature is left alone
+    (its owner confirmed it from this inbox): the answer offers a withdrawal instead.
+    Safe to call twice.
+    """
+    found, data = not_me_for_token(token=token)
+    if found.state != NotMeResult.ASK or found.letter is None:
+        return found
+    with transaction.atomic():
+        signature = _not_me_signature(data)
+        if signature is not None:
+            signature = Signature.objects.select_for_update().filter(pk=signature.pk).first()
+        if signature is not None and _was_confirmed(signature):
+            return NotMe(NotMeResult.CONFIRMED, found.letter, signature)
+        if signature is not None:
+            signature.delete()
+        LetterSuppression.objects.get_or_create(letter=found.letter, address_hash=data["h"])
+    log.info("An address disowned a signature on letter %s", found.letter.pk)
+    return NotMe(NotMeResult.DONE, found.letter)
 
 
 def signature_purge_unconfirmed() -> int:

@@ -23,7 +23,9 @@ def outbox_drain() -> int:
 
 @periodic_task()
 def outbox_sweep() -> None:
-    """Periodic: send what no kick announced (broker down, worker lost, retries due)."""
+    """Periodic: send what no kick announced (broker down, worker lost, retries due), and
+    warn about mail that has waited too long."""
+    outbox.outbox_overdue_warn()
     enqueue(outbox_drain)
 
 

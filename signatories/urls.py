@@ -12,6 +12,7 @@ urlpatterns = [
     path("letters/<slug:slug>/withdraw/", views.withdraw_request, name="withdraw-request"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("withdraw/<str:token>/", views.withdraw, name="withdraw"),
+    path("not-me/<str:token>/", views.not_me, name="not-me"),
     path("organize/", organizer_views.dashboard, name="dashboard"),
     path("organize/letters/<slug:slug>/export/", organizer_views.export, name="export"),
 ]

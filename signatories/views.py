@@ -104,6 +104,25 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "signatories/withdraw.html", context, status=status)
 
 
+@require_http_methods(["GET", "POST"])
+def not_me(request: HttpRequest, token: str) -> HttpResponse:
+    """ "I didn't sign this": GET explains and shows a button, only POST acts."""
+    if request.method == "POST":
+        result = services.signature_disown(token=token)
+    else:
+        result, _data = services.not_me_for_token(token=token)
+    status = {"ask": 200, "done": 200, "confirmed": 409, "expired": 400, "unknown": 404}[
+        result.state.value
+    ]
+    signature = result.signature
+    context = {
+        "state": result.state.value,
+        "letter": result.letter,
+        "withdraw_token": tokens.withdraw_token(signature=signature) if signature else None,
+    }
+    return render(request, "signatories/not_me.html", context, status=status)
+
+
 @require_GET
 def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     """Every named, confirmed signatory of a letter, verified ones first."""

@@ -6,6 +6,8 @@ class UpdatesConfig(AppConfig):
 
     def ready(self) -> None:
         from letters.pages import letter_part_register
-        from updates import pages
+        from mailing.status import reporter_register
+        from updates import pages, services
 
         letter_part_register(pages.letter_part)
+        reporter_register(services.deliveries_status)

@@ -21,8 +21,8 @@ def update(
         name="update",
         to=signature.email,
         language=letter.language,
+        recipient_name=signature.name,
         context={
-            "signature": signature,
             "letter": letter,
             "update": update,
             "body_html": body_html,

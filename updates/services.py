@@ -25,7 +25,10 @@ from letters.errors import ServiceError
 from letters.models import Letter
 from letters.services import letter_render_markdown
 from mailing import outbox
+from mailing.addresses import address_mask
 from mailing.messages import connection as mail_connection_open
+from mailing.status import Failure, QueueStatus
+from mailing.suppression import address_is_suppressed
 from mailing.tasks import enqueue
 from signatories.models import Signature
 from updates import emails
@@ -35,9 +38,10 @@ log = logging.getLogger(__name__)
 
 UPDATE_BATCH = 50
 UPDATE_CLAIM = timedelta(minutes=5)
-UPDATE_MAX_ATTEMPTS = 3
 UPDATE_BACKOFF = timedelta(minutes=1)
-UPDATE_BACKOFF_MAX = timedelta(hours=1)
+UPDATE_BACKOFF_MAX = timedelta(minutes=30)
+# A delivery that still fails this long after the update was sent is given up.
+UPDATE_RETRY_FOR = timedelta(days=2)
 # How long "a run is queued" is believed without the run starting (lost messages).
 UPDATE_QUEUED_TTL = 15 * 60
 UNSUBSCRIBE_SALT = "signatories.updates.unsubscribe"
@@ -188,7 +192,7 @@ def _deliver_one(
     *, delivery: UpdateDelivery, update: Update, body_html: str, mail_connection: BaseEmailBackend
 ) -> None:
     signature = delivery.signature
-    if not signature.opt_in_updates:
+    if not signature.opt_in_updates or address_is_suppressed(email=signature.email):
         _delivery_finish(delivery=delivery, status=UpdateDelivery.Status.SKIPPED)
         return
     signature.letter = update.letter
@@ -201,7 +205,7 @@ def _deliver_one(
     try:
         mail_connection.send_messages([message])
     except (SMTPException, OSError) as error:
-        _delivery_failed(delivery=delivery, error=error)
+        _delivery_failed(delivery=delivery, update=update, error=error)
     else:
         _delivery_finish(delivery=delivery, status=UpdateDelivery.Status.SENT)
 
@@ -222,6 +226,7 @@ def _delivery_finish(*, delivery: UpdateDelivery, status: str, error: str = "") 
             status=status,
             claimed_until=None,
             sent_at=now if status == UpdateDelivery.Status.SENT else None,
+            failed_at=now if status == UpdateDelivery.Status.FAILED else None,
             attempts=F("attempts") + 1,
             last_error=error[:300],
         )
@@ -230,17 +235,55 @@ def _delivery_finish(*, delivery: UpdateDelivery, status: str, error: str = "") 
             Update.objects.filter(pk=delivery.update_id).update(**{counter: F(counter) + 1})
 
 
-def _delivery_failed(*, delivery: UpdateDelivery, error: Exception) -> None:
+def _delivery_failed(*, delivery: UpdateDelivery, update: Update, error: Exception) -> None:
+    """Give up at once on a permanent refusal (5xx) or once the update is older than
+    UPDATE_RETRY_FOR; otherwise retry with capped back-off."""
     attempts = delivery.attempts + 1
-    log.warning("Update email %s failed (attempt %s): %s", delivery.pk, attempts, error)
-    if attempts >= UPDATE_MAX_ATTEMPTS:
-        _delivery_finish(delivery=delivery, status=UpdateDelivery.Status.FAILED, error=str(error))
+    text = outbox.error_text(error)
+    now = timezone.now()
+    too_old = (update.published_at or now) + UPDATE_RETRY_FOR <= now
+    if outbox.error_is_permanent(error) or too_old:
+        log.warning(
+            "Update email %s failed for good after %s attempt(s): %s", delivery.pk, attempts, text
+        )
+        _delivery_finish(delivery=delivery, status=UpdateDelivery.Status.FAILED, error=text)
         return
+    log.warning("Update email %s failed (attempt %s), retrying: %s", delivery.pk, attempts, text)
     UpdateDelivery.objects.filter(pk=delivery.pk).update(
         attempts=attempts,
-        claimed_until=timezone.now()
+        claimed_until=now
         + outbox.backoff(attempts=attempts, base=UPDATE_BACKOFF, cap=UPDATE_BACKOFF_MAX),
-        last_error=str(error)[:300],
+        last_error=text,
+    )
+
+
+def deliveries_status(failures: int) -> QueueStatus:
+    """Update deliveries for ``manage.py mail_status`` (addresses masked). A pending row
+    holds in ``claimed_until`` either a worker's claim or, after a failure, its retry time."""
+    now = timezone.now()
+    pending = UpdateDelivery.objects.filter(status=UpdateDelivery.Status.PENDING)
+    oldest = pending.order_by("update__published_at").values_list(
+        "update__published_at", flat=True
+    )[:1]
+    failed = UpdateDelivery.objects.filter(status=UpdateDelivery.Status.FAILED)
+    recent = failed.filter(failed_at__isnull=False).select_related("signature")
+    return QueueStatus(
+        name="updates",
+        due=pending.exclude(claimed_until__gt=now).count(),
+        backing_off=pending.filter(claimed_until__gt=now, attempts__gt=0).count(),
+        failed_last_day=failed.filter(failed_at__gte=now - timedelta(days=1)).count(),
+        oldest_unsent=now - oldest[0] if oldest and oldest[0] else None,
+        claimed_expired=pending.filter(claimed_until__lt=now, attempts=0).count(),
+        failures=[
+            Failure(
+                id=row.pk,
+                kind="update",
+                address=address_mask(row.signature.email),
+                failed_at=row.failed_at or now,
+                error=row.last_error,
+            )
+            for row in recent.order_by("-failed_at")[:failures]
+        ],
     )
 
 

@@ -242,7 +242,9 @@ def test_a_signer_who_unsubscribes_before_their_turn_is_skipped(letter):
 def test_a_failing_mail_server_is_retried_later_and_counted_as_failed_at_last(
     letter, settings, monkeypatch
 ):
-    settings.MAILERS = {"default": {"BACKEND": "tests.signatories.failing_mail.Backend"}}
+    # A temporary refusal (4xx) is retried; a permanent one (5xx) is not, see
+    # tests/security/test_outbox_faults.py.
+    settings.MAILERS = {"default": {"BACKEND": "tests.signatories.failing_mail.TransientBackend"}}
     make_signature(letter=letter, opt_in_updates=True)
     update = updates.update_send(update=_update(letter))
     kicks = []
@@ -250,14 +252,23 @@ def test_a_failing_mail_server_is_retried_later_and_counted_as_failed_at_last(
     update_tasks.update_deliver(update_id=update.pk)
     delivery = UpdateDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
-    assert "refused" in delivery.last_error
+    assert "try again later" in delivery.last_error
     assert kicks == [{"update_id": update.pk, "countdown": update_tasks.RETRY_SECONDS}]
-    for _ in range(updates.UPDATE_MAX_ATTEMPTS - 1):
+    for _ in range(3):
         UpdateDelivery.objects.update(claimed_until=None)
         update_tasks.update_deliver(update_id=update.pk)
+    assert UpdateDelivery.objects.get().status == "pending"
+    # Still failing once the update is older than the retry window: given up.
+    Update.objects.filter(pk=update.pk).update(
+        published_at=update.published_at - updates.UPDATE_RETRY_FOR
+    )
+    UpdateDelivery.objects.update(claimed_until=None)
+    update_tasks.update_deliver(update_id=update.pk)
     update.refresh_from_db()
     assert (update.status, update.failed_count, update.sent_count) == ("sent", 1, 0)
-    assert UpdateDelivery.objects.get().status == "failed"
+    delivery = UpdateDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 5)
+    assert delivery.failed_at is not None
 
 
 def test_progress_shows_on_the_organizer_page(editor_client, letter):
