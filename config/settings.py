@@ -323,9 +323,10 @@ CHALLENGE_NETWORK_WINDOW_SECONDS = env_int("CHALLENGE_NETWORK_WINDOW_SECONDS", 6
 CHALLENGE_LETTER_PER_MINUTE = env_int("CHALLENGE_LETTER_PER_MINUTE", 60, minimum=1)
 CHALLENGE_ACTIVE_SECONDS = env_int("CHALLENGE_ACTIVE_SECONDS", 3600, minimum=1)
 # Signs the challenges; derived from SECRET_KEY unless set, so rotating one rotates both.
-ALTCHA_HMAC_KEY = env_str("ALTCHA_HMAC_KEY") or hmac.new(
-    SECRET_KEY.encode(), b"undersigned.altcha", hashlib.sha256
-).hexdigest()
+ALTCHA_HMAC_KEY = (
+    env_str("ALTCHA_HMAC_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"undersigned.altcha", hashlib.sha256).hexdigest()
+)
 # The work a browser does: PBKDF2 iterations per try, and up to how many tries (the
 # secret answer lies between half of ALTCHA_MAX_NUMBER and ALTCHA_MAX_NUMBER).
 ALTCHA_COST = env_int("ALTCHA_COST", 1000, minimum=1)

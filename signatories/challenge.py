@@ -69,12 +69,13 @@ def sign_attempt(*, letter: Letter, network: str) -> bool:
     if letter.require_challenge:
         return True
     try:
+        window = settings.CHALLENGE_NETWORK_WINDOW_SECONDS
+        per_network = _count(f"challenge:n:{network}", window=window) if network else 0
+        per_letter = _count(f"challenge:l:{letter.pk}", window=60)
         bursts = []
-        if network and _count(
-            f"challenge:n:{network}", window=settings.CHALLENGE_NETWORK_WINDOW_SECONDS
-        ) > settings.CHALLENGE_NETWORK_BURST:
+        if per_network > settings.CHALLENGE_NETWORK_BURST:
             bursts.append(f"challenge:on:net:{network}")
-        if _count(f"challenge:l:{letter.pk}", window=60) > settings.CHALLENGE_LETTER_PER_MINUTE:
+        if per_letter > settings.CHALLENGE_LETTER_PER_MINUTE:
             bursts.append(f"challenge:on:letter:{letter.pk}")
         if bursts:
             log.warning("Sign burst: the challenge is on for %s", ", ".join(bursts))
@@ -123,9 +124,7 @@ def solution_accept(*, payload: str) -> bool:
     """Whether ``payload`` answers one of our challenges, unexpired, for the first time."""
     try:
         parsed = Payload.from_base64(payload)
-        result = verify_solution(
-            parsed, settings.ALTCHA_HMAC_KEY, hmac_key_secret=_key_secret()
-        )
+        result = verify_solution(parsed, settings.ALTCHA_HMAC_KEY, hmac_key_secret=_key_secret())
     except (ValueError, KeyError, TypeError, AttributeError):
         return False
     if not result.verified:

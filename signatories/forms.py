@@ -1,5 +1,6 @@
 import time
 import unicodedata
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -95,7 +96,9 @@ def stamp_problem(value: object) -> str:
 
 
 class HoneypotField(forms.CharField):
-    template_name = "forms/honeypot_field.html"
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.template_name = "forms/honeypot_field.html"
 
 
 class BotTrapForm(forms.Form):
