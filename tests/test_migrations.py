@@ -17,6 +17,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from letters.models import Letter
@@ -25,9 +26,19 @@ from signatories.models import Signature
 from updates.models import Update, UpdateDelivery
 
 SPLIT_APPS = {"letters", "signatories", "moderation", "updates"}
+
+
+def _letters_leaf() -> tuple[str, str]:
+    """The newest letters migration. The split left letters at 0003; columns that letters
+    gained after it are no part of the split, and unmigrating them would change the very
+    schema these tests compare."""
+    leaves = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
+    return next(leaf for leaf in leaves if leaf[0] == "letters")
+
+
 # Where the database stood before the split: the last deploy without moderation and updates.
 BEFORE_SPLIT = [
-    ("letters", "0003_first_versions"),
+    _letters_leaf(),
     ("signatories", "0007_moderation_state"),
     ("moderation", None),
     ("updates", None),
