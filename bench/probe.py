@@ -40,8 +40,13 @@ def _queries(client: Any, method: str, path: str, headers: dict[str, str]) -> tu
 
 
 def _sign_data(who: str) -> dict[str, str]:
+    from signatories.forms import form_stamp
+
     email = f"{who}@probe.bench.example.org"
-    return {"name": "Probe Signer", "email": email, "consent": "on", "show_name": "on"}
+    # A stamp drawn a minute ago, as a person who read the form sends it.
+    stamp = form_stamp(at=time.time() - 60)
+    return {"name": "Probe Signer", "email": email, "consent": "on", "show_name": "on",
+            "website": "", "stamp": stamp}  # fmt: skip
 
 
 def queries(*, host: str, routes: list[list[str]]) -> dict[str, Any]:

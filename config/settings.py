@@ -6,6 +6,8 @@ under var/outbox/. Setting DATABASE_URL and REDIS_URL switches to PostgreSQL, Re
 Celery workers; DEBUG then defaults to off and SECRET_KEY becomes mandatory.
 """
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -339,6 +341,30 @@ MODERATION_SIGNAL_HOURS = env_int("MODERATION_SIGNAL_HOURS", 48, minimum=1)
 MODERATION_SIGNAL_CACHE_SECONDS = env_int("MODERATION_SIGNAL_CACHE_SECONDS", 60)
 # A bulk removal matching more signatures than this runs in a Celery task, not the request.
 BULK_REMOVE_INLINE_LIMIT = env_int("BULK_REMOVE_INLINE_LIMIT", 5000)
+
+# Bot defences on the public forms (docs/security-botforms.md) ------------------------
+# A sign, new-link or withdrawal form sent back sooner than MIN_FILL_SECONDS after it was
+# drawn, or with a stamp older than FORM_STAMP_MAX_AGE_HOURS, is taken for a bot's.
+MIN_FILL_SECONDS = env_int("MIN_FILL_SECONDS", 3)
+FORM_STAMP_MAX_AGE_HOURS = env_int("FORM_STAMP_MAX_AGE_HOURS", 24, minimum=1)
+# The proof of work (ALTCHA) on the sign form switches itself on for CHALLENGE_ACTIVE_SECONDS
+# when one /24 (IPv4) or /64 (IPv6) network sends more than CHALLENGE_NETWORK_BURST sign
+# requests within CHALLENGE_NETWORK_WINDOW_SECONDS, or one letter receives more than
+# CHALLENGE_LETTER_PER_MINUTE within a minute. Organizers can also require it per letter.
+CHALLENGE_NETWORK_BURST = env_int("CHALLENGE_NETWORK_BURST", 10, minimum=1)
+CHALLENGE_NETWORK_WINDOW_SECONDS = env_int("CHALLENGE_NETWORK_WINDOW_SECONDS", 600, minimum=1)
+CHALLENGE_LETTER_PER_MINUTE = env_int("CHALLENGE_LETTER_PER_MINUTE", 60, minimum=1)
+CHALLENGE_ACTIVE_SECONDS = env_int("CHALLENGE_ACTIVE_SECONDS", 3600, minimum=1)
+# Signs the challenges; derived from SECRET_KEY unless set, so rotating one rotates both.
+ALTCHA_HMAC_KEY = (
+    env_str("ALTCHA_HMAC_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"undersigned.altcha", hashlib.sha256).hexdigest()
+)
+# The work a browser does: PBKDF2 iterations per try, and up to how many tries (the
+# secret answer lies between half of ALTCHA_MAX_NUMBER and ALTCHA_MAX_NUMBER).
+ALTCHA_COST = env_int("ALTCHA_COST", 1000, minimum=1)
+ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 5000, minimum=2)
+ALTCHA_EXPIRES_SECONDS = env_int("ALTCHA_EXPIRES_SECONDS", 600, minimum=30)
 
 # Security ----------------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)

@@ -16,7 +16,7 @@ class LetterForm(forms.ModelForm):
         fields = [
             "title", "slug", "summary", "body", "language", "invited_signers", "goal",
             "closes_at", "thank_you_message", "ask_role", "ask_organization", "ask_country",
-            "ask_city", "ask_comment",
+            "ask_city", "ask_comment", "require_challenge",
         ]  # fmt: skip
         labels = {"slug": _("Web address")}
         help_texts = {

@@ -38,6 +38,14 @@ class Letter(models.Model):
     ask_country = models.BooleanField(_("ask for country"), default=True)
     ask_city = models.BooleanField(_("ask for city"), default=False)
     ask_comment = models.BooleanField(_("ask for a short public comment"), default=False)
+    require_challenge = models.BooleanField(
+        _("ask signers to pass a check that they are people"),
+        default=False,
+        help_text=_(
+            "Signers' browsers then solve a small puzzle before they can sign; signing then "
+            "needs JavaScript. It switches itself on for a while during a burst of signatures."
+        ),
+    )
     thank_you_message = models.TextField(
         _("thank-you message"),
         max_length=2000,

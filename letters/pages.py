@@ -10,6 +10,8 @@ folder, places them.
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from django.http import HttpRequest
+
 from letters import services
 from letters.models import Letter
 
@@ -36,15 +38,20 @@ def index_part_register(part: IndexPart) -> IndexPart:
     return part
 
 
-def letter_page_context(*, letter: Letter, **overrides: object) -> dict[str, Any]:
+def letter_page_context(
+    *, letter: Letter, request: HttpRequest | None = None, **overrides: object
+) -> dict[str, Any]:
     """What the letter page shows. ``overrides`` replace parts' names, such as the bound
-    sign form that comes back with errors."""
+    sign form that comes back with errors. Parts may look at the ``request`` (for the
+    visitor's network) when the page is drawn for one."""
     version = letter.current_version
     context: dict[str, Any] = {
         "letter": letter,
         "body_html": services.letter_body_html(letter=letter),
         "last_changed": version if version is not None and version.number > 1 else None,
     }
+    if request is not None:
+        context["request"] = request
     for part in _letter_parts:
         context.update(part(letter=letter, context=context))
     context.update(overrides)

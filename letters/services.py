@@ -84,6 +84,7 @@ class LetterActionError(ServiceError):
 EDITABLE_FIELDS = (
     "title", "slug", "summary", "body", "language", "invited_signers", "goal", "closes_at",
     "thank_you_message", "ask_role", "ask_organization", "ask_country", "ask_city", "ask_comment",
+    "require_challenge",
 )  # fmt: skip
 
 

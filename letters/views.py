@@ -14,7 +14,8 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = selectors.letter_get_public(slug=slug)
-    return render(request, "letters/detail.html", pages.letter_page_context(letter=letter))
+    context = pages.letter_page_context(letter=letter, request=request)
+    return render(request, "letters/detail.html", context)
 
 
 @require_GET

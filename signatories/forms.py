@@ -1,6 +1,10 @@
+import time
 import unicodedata
+from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
@@ -10,10 +14,15 @@ from django_countries import countries
 from letters.models import Letter
 from letters.validators import multi_line, single_line
 from mailing.addresses import email_normalize
+from signatories import challenge
 from signatories.exports import DEFAULT_FIELDS, EXPORT_FIELDS
 from signatories.models import ExportLog
 from signatories.services import SignatureData
 
+CHALLENGE_MESSAGE = _(
+    "Complete the check that you are a person: it runs in your browser and needs JavaScript. "
+    "Nothing was saved."
+)
 _OPTIONAL_FIELDS = {
     "role": "ask_role",
     "organization": "ask_organization",
@@ -61,7 +70,71 @@ class CountrySelect(forms.Select):
         return html
 
 
-class SignForm(forms.Form):
+STAMP_SALT = "signatories.forms.stamp"
+BOT_FIELDS = ("website", "stamp")
+
+
+def form_stamp(*, at: float | None = None) -> str:
+    """A signed note of when a form was drawn (now, unless ``at`` says otherwise)."""
+    return signing.dumps(round(time.time() if at is None else at, 3), salt=STAMP_SALT)
+
+
+def stamp_problem(value: object) -> str:
+    """Why a form's stamp shows it was not filled by a person, or "" when it does not."""
+    if not value or not isinstance(value, str):
+        return "missing stamp"
+    try:
+        issued = float(signing.loads(value, salt=STAMP_SALT))
+    except (signing.BadSignature, TypeError, ValueError):
+        return "bad stamp"
+    age = time.time() - issued
+    if age < settings.MIN_FILL_SECONDS:
+        return "too fast"
+    if age > settings.FORM_STAMP_MAX_AGE_HOURS * 3600:
+        return "expired stamp"
+    return ""
+
+
+class HoneypotField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.template_name = "forms/honeypot_field.html"
+
+
+class BotTrapForm(forms.Form):
+    """A honeypot and a time stamp for every public form that stores or mails something.
+
+    People never see the honeypot and take a few seconds to fill a form; simple bots fill
+    every text field and post at once. Neither check needs JavaScript.
+    """
+
+    website = HoneypotField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    stamp = forms.CharField(required=False, widget=forms.HiddenInput, initial=form_stamp)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # The traps come after the real fields, whatever the subclass declares.
+        self.order_fields([name for name in self.fields if name not in BOT_FIELDS])
+
+    def bot_reason(self) -> str:
+        """Why this submission looks automated, or "" when it does not. Reads the raw data,
+        so it can run before (and instead of) validation."""
+        if self.data.get("website"):
+            return "honeypot"
+        return stamp_problem(self.data.get("stamp"))
+
+
+class ChallengeWidget(forms.Widget):
+    """The ALTCHA widget: it fetches a challenge, solves it and posts the answer."""
+
+    template_name = "signatories/_challenge_widget.html"
+
+
+class SignForm(BotTrapForm):
     name = forms.CharField(
         label=_("Full name"), max_length=200, validators=[single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
@@ -106,13 +179,29 @@ class SignForm(forms.Form):
         label=_("Send me updates from the organizers of this letter"), required=False
     )
 
-    def __init__(self, *args: object, letter: Letter, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, letter: Letter, needs_challenge: bool = False, **kwargs: object
+    ) -> None:
         kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.letter = letter
+        self.needs_challenge = needs_challenge
         for field, flag in _OPTIONAL_FIELDS.items():
             if not getattr(letter, flag):
                 del self.fields[field]
+        if needs_challenge:
+            self.fields["altcha"] = forms.CharField(
+                label=_("Check that you are a person"),
+                widget=ChallengeWidget,
+                error_messages={"required": CHALLENGE_MESSAGE},
+            )
+            self.order_fields([name for name in self.fields if name not in BOT_FIELDS])
+
+    def clean_altcha(self) -> str:
+        payload = self.cleaned_data["altcha"]
+        if not challenge.solution_accept(payload=payload):
+            raise ValidationError(CHALLENGE_MESSAGE, code="challenge")
+        return payload
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -143,7 +232,7 @@ class SignForm(forms.Form):
         )
 
 
-class ResendForm(forms.Form):
+class ResendForm(BotTrapForm):
     email = NormalizedEmailField(label=_("Email"), max_length=254)
 
 

@@ -2,8 +2,10 @@
 
 from collections.abc import Mapping, Sequence
 
+from django.http import HttpRequest
+
 from letters.models import Letter
-from signatories import counters
+from signatories import challenge, counters
 from signatories.forms import SignForm
 from signatories.selectors import signatory_latest
 
@@ -11,11 +13,14 @@ from signatories.selectors import signatory_latest
 def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, object]:
     """The count, the goal, the sign form and the latest signatories."""
     counts = counters.counts_get(letter_id=letter.pk)
+    request = context.get("request")
+    network = challenge.request_network(request) if isinstance(request, HttpRequest) else ""
+    needs_challenge = challenge.challenge_active(letter=letter, network=network)
     return {
         "counts": counts,
         "progress": min(100, round(100 * counts.all / letter.goal)) if letter.goal else None,
         "latest": signatory_latest(letter=letter),
-        "form": SignForm(letter=letter),
+        "form": SignForm(letter=letter, needs_challenge=needs_challenge),
     }
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("letters/<slug:slug>/check-your-inbox/", views.check_inbox, name="check-inbox"),
     path("letters/<slug:slug>/new-link/", views.resend, name="resend"),
     path("letters/<slug:slug>/withdraw/", views.withdraw_request, name="withdraw-request"),
+    path("challenge/", views.challenge_new, name="challenge"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("withdraw/<str:token>/", views.withdraw, name="withdraw"),
     path("not-me/<str:token>/", views.not_me, name="not-me"),

@@ -1,7 +1,9 @@
+import logging
 from dataclasses import replace
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from letters import clients
@@ -9,9 +11,11 @@ from letters.errors import ServiceError
 from letters.models import Letter
 from letters.pages import letter_page_context
 from letters.selectors import letter_get_public
-from signatories import counters, flags, services, tokens
-from signatories.forms import ResendForm, SignForm
+from signatories import challenge, counters, flags, services, tokens
+from signatories.forms import BotTrapForm, ResendForm, SignForm
 from signatories.selectors import signatory_page
+
+log = logging.getLogger(__name__)
 
 
 def _closed(request: HttpRequest, letter: Letter) -> HttpResponse:
@@ -19,12 +23,26 @@ def _closed(request: HttpRequest, letter: Letter) -> HttpResponse:
     return render(request, "letters/detail.html", context, status=409)
 
 
+def _trapped(form: BotTrapForm, letter: Letter, what: str) -> HttpResponse | None:
+    """The "check your inbox" page for a bot, having stored and mailed nothing: a bot
+    learns nothing from the answer. None for a person."""
+    reason = form.bot_reason()
+    if not reason:
+        return None
+    log.info("Bot trap (%s) on the %s form of %s: nothing stored", reason, what, letter.slug)
+    return redirect("signatories:check-inbox", slug=letter.slug)
+
+
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_get_public(slug=slug)
     if not letter.is_open:
         return _closed(request, letter)
-    form = SignForm(request.POST, letter=letter)
+    network = challenge.request_network(request)
+    needs_challenge = challenge.sign_attempt(letter=letter, network=network)
+    form = SignForm(request.POST, letter=letter, needs_challenge=needs_challenge)
+    if trapped := _trapped(form, letter, "sign"):
+        return trapped
     if not form.is_valid():
         context = letter_page_context(letter=letter, form=form)
         return render(request, "letters/detail.html", context, status=400)
@@ -71,6 +89,8 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "signatories/resend.html", {"letter": letter, "form": ResendForm()})
     form = ResendForm(request.POST)
+    if trapped := _trapped(form, letter, "new link"):
+        return trapped
     if not form.is_valid():
         return render(
             request, "signatories/resend.html", {"letter": letter, "form": form}, status=400
@@ -83,6 +103,8 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
 def withdraw_request(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_get_public(slug=slug)
     form = ResendForm(request.POST or None)
+    if request.method == "POST" and (trapped := _trapped(form, letter, "withdrawal")):
+        return trapped
     if request.method == "POST" and form.is_valid():
         services.signature_withdraw_request(letter=letter, email=form.cleaned_data["email"])
         return redirect("signatories:check-inbox", slug=letter.slug)
@@ -121,6 +143,13 @@ def not_me(request: HttpRequest, token: str) -> HttpResponse:
         "withdraw_token": tokens.withdraw_token(signature=signature) if signature else None,
     }
     return render(request, "signatories/not_me.html", context, status=status)
+
+
+@require_GET
+@never_cache
+def challenge_new(request: HttpRequest) -> JsonResponse:
+    """A fresh proof-of-work challenge for the sign form's widget: no cookie, never cached."""
+    return JsonResponse(challenge.challenge_create())
 
 
 @require_GET

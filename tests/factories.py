@@ -1,6 +1,7 @@
 """Plain factory functions: each makes one row with sensible defaults."""
 
 import itertools
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -47,11 +48,22 @@ def make_signature(*, letter: Letter | None = None, **overrides: Any) -> Signatu
     return Signature.objects.create(**fields)
 
 
+def form_data(**fields: Any) -> dict[str, Any]:
+    """A POST body for any public form (sign, new link, withdrawal) as a person sends it:
+    the honeypot empty and a stamp drawn a minute ago. ``None`` leaves a field out."""
+    from signatories.forms import form_stamp
+
+    data = {"website": "", "stamp": form_stamp(at=time.time() - 60)}
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not None}
+
+
 def sign_data(**overrides: Any) -> dict[str, Any]:
     """A valid POST body for the sign form."""
-    data = {"name": "Ada Example", "email": "ada@example.org", "consent": "on", "show_name": "on"}
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+    return form_data(
+        **{"name": "Ada Example", "email": "ada@example.org", "consent": "on", "show_name": "on",
+           **overrides}
+    )  # fmt: skip
 
 
 def make_organizer(*, letter: Letter, role: str = "editor", **overrides: Any) -> Any:

@@ -14,6 +14,7 @@ SCRIPT = r"""
 import email
 import email.policy
 import json
+import time
 
 import django
 
@@ -27,8 +28,10 @@ call_command("seed_demo", signatures=5)
 client = Client(HTTP_HOST="127.0.0.1")
 slug = "credit-consent-compensation"
 before = client.get(f"/api/letters/{slug}/").json()["signature_count"]
+from signatories.forms import form_stamp
 answer = client.post(f"/letters/{slug}/sign/", {"name": "Embedded Person",
-    "email": "embedded@example.org", "consent": "on", "show_name": "on"})
+    "email": "embedded@example.org", "consent": "on", "show_name": "on",
+    "website": "", "stamp": form_stamp(at=time.time() - 60)})
 files = sorted((settings.OUTBOX_DIR).glob("*.eml"))
 outbox_page = client.get("/dev/outbox/").content.decode()
 text = files[-1].read_text() if files else ""

@@ -25,6 +25,8 @@ from signatories.models import Signature
 from updates.models import Update, UpdateDelivery
 
 SPLIT_APPS = {"letters", "signatories", "moderation", "updates"}
+
+
 # Where the database stood before the split: the last deploy without moderation and updates.
 BEFORE_SPLIT = [
     ("letters", "0003_first_versions"),

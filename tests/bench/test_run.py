@@ -12,6 +12,7 @@ from bench.run import (
     replace_generated,
     scenarios,
     sign_check,
+    stamp_from_page,
     summarize,
 )
 
@@ -70,6 +71,14 @@ def test_it_finds_the_form_token_and_the_csrf_cookie() -> None:
     assert csrf_from_page(html, cookies) == ("form-token", "cookie-secret")
     with pytest.raises(ValueError, match="cookie"):
         csrf_from_page(html, [])
+
+
+def test_it_reads_the_form_stamp_from_the_sign_form_and_encodes_it() -> None:
+    html = '<input type="hidden" name="stamp" value="MTc4:1v2:ab-c_d" id="id_stamp">'
+
+    assert stamp_from_page(html) == "MTc4%3A1v2%3Aab-c_d"
+    with pytest.raises(ValueError, match="stamp"):
+        stamp_from_page("<form></form>")
 
 
 def test_it_replaces_only_the_generated_section_of_the_document() -> None:

@@ -18,7 +18,7 @@ from mailing.messages import GREETING_MAX_CHARS, name_for_greeting
 from mailing.models import SuppressedAddress
 from signatories import outbox as signer_outbox
 from signatories.models import LetterSuppression, OutboxMessage, Signature
-from tests.factories import make_letter, make_signature, make_user, sign_data
+from tests.factories import form_data, make_letter, make_signature, make_user, sign_data
 from updates import services as updates
 from updates import tasks as update_tasks
 from updates.models import UpdateDelivery
@@ -198,7 +198,7 @@ def test_never_email_me_stops_confirmation_already_signed_and_withdrawal_mail(cl
     letter = make_letter()
     _sign(client, letter, email=EMAIL)
     _sign(client, letter, email=EMAIL)  # a repeat would send the confirmation again
-    client.post(reverse("signatories:withdraw-request", args=[letter.slug]), {"email": EMAIL})
+    client.post(reverse("signatories:withdraw-request", args=[letter.slug]), form_data(email=EMAIL))
     signer_outbox.outbox_drain()
     assert mail.outbox == []
     rows = OutboxMessage.objects.filter(signature__letter=letter)
@@ -240,7 +240,7 @@ def test_a_forged_never_email_link_gets_a_clear_message_and_changes_nothing(clie
 def test_no_link_we_email_to_signers_carries_a_readable_address(client):
     letter = make_letter()
     _sign(client, letter, email=EMAIL)
-    client.post(reverse("signatories:withdraw-request", args=[letter.slug]), {"email": EMAIL})
+    client.post(reverse("signatories:withdraw-request", args=[letter.slug]), form_data(email=EMAIL))
     signer_outbox.outbox_drain()
     assert len(mail.outbox) == 2
     for message in mail.outbox:

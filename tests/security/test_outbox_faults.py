@@ -16,7 +16,7 @@ from django.utils import timezone
 from mailing import outbox as mail_outbox
 from signatories import outbox as signer_outbox
 from signatories.models import OutboxMessage, Signature
-from tests.factories import make_letter, make_signature, make_user, sign_data
+from tests.factories import form_data, make_letter, make_signature, make_user, sign_data
 from tests.security.smtp_sink import smtp_sink
 from updates import services as updates
 from updates import tasks as update_tasks
@@ -217,7 +217,7 @@ def test_a_message_sent_twice_carries_the_same_link_and_the_first_still_confirms
     first, second = mail.outbox
     assert _confirm_path(first) == _confirm_path(second)
     # A new link the signer asks for replaces the old one, as it always did.
-    client.post(reverse("signatories:resend", args=[letter.slug]), {"email": EMAIL})
+    client.post(reverse("signatories:resend", args=[letter.slug]), form_data(email=EMAIL))
     signer_outbox.outbox_drain()
     third = mail.outbox[2]
     assert _confirm_path(third) != _confirm_path(first)

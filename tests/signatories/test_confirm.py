@@ -8,7 +8,7 @@ from django.utils import timezone
 from signatories import counters, tokens
 from signatories import outbox as signer_outbox
 from signatories.models import Signature
-from tests.factories import make_letter, sign_data
+from tests.factories import form_data, make_letter, sign_data
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +143,7 @@ def test_asking_for_a_new_link_sends_one_only_to_a_pending_signer(client):
     signed_and_mailed(client, letter)
     url = reverse("signatories:resend", args=[letter.slug])
     for email in ["ADA@example.org", "nobody@example.org"]:
-        response = client.post(url, {"email": email})
+        response = client.post(url, form_data(email=email))
         assert response.status_code == 302
     signer_outbox.outbox_drain()
     assert [m.to for m in mail.outbox] == [["ada@example.org"], ["ada@example.org"]]
@@ -151,7 +151,9 @@ def test_asking_for_a_new_link_sends_one_only_to_a_pending_signer(client):
 
 def test_asking_for_a_new_link_with_a_bad_address_says_so(client):
     letter = make_letter()
-    response = client.post(reverse("signatories:resend", args=[letter.slug]), {"email": "nope"})
+    response = client.post(
+        reverse("signatories:resend", args=[letter.slug]), form_data(email="nope")
+    )
     assert response.status_code == 400
     assert "Enter a valid email address." in response.content.decode()
 

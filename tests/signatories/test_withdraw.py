@@ -9,13 +9,13 @@ from django.utils import timezone
 from signatories import counters, services
 from signatories import outbox as signer_outbox
 from signatories.models import OutboxMessage, Signature
-from tests.factories import make_letter, make_signature
+from tests.factories import form_data, make_letter, make_signature
 
 pytestmark = pytest.mark.django_db
 
 
 def withdraw_link(client, letter, email):
-    client.post(reverse("signatories:withdraw-request", args=[letter.slug]), {"email": email})
+    client.post(reverse("signatories:withdraw-request", args=[letter.slug]), form_data(email=email))
     signer_outbox.outbox_drain()
     link = next(w for w in mail.outbox[-1].body.split() if "/withdraw/" in w)
     return link.removeprefix("http://testserver")
@@ -52,7 +52,8 @@ def test_a_confirmed_signer_withdraws_by_email_link_and_the_count_drops(
 def test_asking_to_withdraw_an_address_that_never_signed_looks_the_same_and_sends_nothing(client):
     letter = make_letter()
     response = client.post(
-        reverse("signatories:withdraw-request", args=[letter.slug]), {"email": "x@example.org"}
+        reverse("signatories:withdraw-request", args=[letter.slug]),
+        form_data(email="x@example.org"),
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("signatories:check-inbox", args=[letter.slug])
@@ -62,7 +63,7 @@ def test_asking_to_withdraw_an_address_that_never_signed_looks_the_same_and_send
 def test_a_withdrawal_request_with_a_bad_address_says_so(client):
     letter = make_letter()
     response = client.post(
-        reverse("signatories:withdraw-request", args=[letter.slug]), {"email": "nope"}
+        reverse("signatories:withdraw-request", args=[letter.slug]), form_data(email="nope")
     )
     assert response.status_code == 400
     assert "Enter a valid email address." in response.content.decode()
@@ -88,7 +89,7 @@ def test_a_withdrawn_signer_may_sign_again(client):
     services.signature_withdraw(signature=signature)
     response = client.post(
         reverse("signatories:sign", args=[letter.slug]),
-        {"name": "Again", "email": "again@example.org", "consent": "on"},
+        form_data(name="Again", email="again@example.org", consent="on"),
     )
     assert response.status_code == 302
     assert Signature.objects.get().status == Signature.Status.PENDING

@@ -1,0 +1,144 @@
+"""Proof of work (ALTCHA) on the sign form, only when it is needed.
+
+Signing needs no JavaScript while nothing is wrong. The check switches itself on for a
+while when one client network or one letter receives a burst of sign requests (counters
+in the cache, that is Redis), and the organizers of a letter can require it for good
+(``Letter.require_challenge``). While it is on, the sign form carries the ALTCHA widget:
+the browser fetches a signed challenge from ``challenge_create``, spends a second or two
+of work on it, and posts the answer, which ``solution_accept`` checks and spends once.
+
+A cache that fails never stops a sign request: without it the check does not switch
+itself on and answers cannot be marked as spent (logged as warnings).
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import secrets
+import time
+from typing import Any
+
+import redis
+from altcha import Payload, create_challenge, verify_solution
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from letters.clients import client_ip
+from letters.models import Letter
+
+log = logging.getLogger(__name__)
+
+ALGORITHM = "PBKDF2/SHA-256"
+
+
+def request_network(request: HttpRequest) -> str:
+    """A keyed hash of the client's /24 (IPv4) or /64 (IPv6) network; "" when unknown."""
+    try:
+        address = ipaddress.ip_address(client_ip(request))
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    network = ipaddress.ip_network(f"{address}/{24 if address.version == 4 else 64}", strict=False)
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"burst:{network}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
+def _active_keys(*, letter: Letter, network: str) -> list[str]:
+    keys = [f"challenge:on:letter:{letter.pk}"]
+    if network:
+        keys.append(f"challenge:on:net:{network}")
+    return keys
+
+
+def _count(key: str, *, window: int) -> int:
+    """Add one to the counter of the current ``window`` seconds and return it."""
+    bucket = f"{key}:{int(time.time() // window)}"
+    cache.add(bucket, 0, timeout=window)
+    try:
+        return cache.incr(bucket)
+    except ValueError:  # expired between add and incr
+        cache.set(bucket, 1, timeout=window)
+        return 1
+
+
+def sign_attempt(*, letter: Letter, network: str) -> bool:
+    """Count a sign request and say whether it must carry a solved challenge."""
+    if letter.require_challenge:
+        return True
+    try:
+        window = settings.CHALLENGE_NETWORK_WINDOW_SECONDS
+        per_network = _count(f"challenge:n:{network}", window=window) if network else 0
+        per_letter = _count(f"challenge:l:{letter.pk}", window=60)
+        bursts = []
+        if per_network > settings.CHALLENGE_NETWORK_BURST:
+            bursts.append(f"challenge:on:net:{network}")
+        if per_letter > settings.CHALLENGE_LETTER_PER_MINUTE:
+            bursts.append(f"challenge:on:letter:{letter.pk}")
+        if bursts:
+            log.warning("Sign burst: the challenge is on for %s", ", ".join(bursts))
+            cache.set_many(dict.fromkeys(bursts, 1), timeout=settings.CHALLENGE_ACTIVE_SECONDS)
+            return True
+        return bool(cache.get_many(_active_keys(letter=letter, network=network)))
+    except redis.RedisError:
+        log.warning("Cache unavailable: the challenge cannot switch itself on", exc_info=True)
+        return False
+
+
+def challenge_active(*, letter: Letter, network: str) -> bool:
+    """Whether the sign form of ``letter`` shown to ``network`` carries the challenge."""
+    if letter.require_challenge:
+        return True
+    try:
+        return bool(cache.get_many(_active_keys(letter=letter, network=network)))
+    except redis.RedisError:
+        log.warning("Cache unavailable: cannot tell whether the challenge is on", exc_info=True)
+        return False
+
+
+def _key_secret() -> str:
+    return hmac.new(settings.ALTCHA_HMAC_KEY.encode(), b"key", hashlib.sha256).hexdigest()
+
+
+def challenge_create() -> dict[str, Any]:
+    """A new signed challenge, as the widget reads it.
+
+    The answer is drawn here (deterministic mode), so the work is the same for everybody
+    and checking an answer costs one HMAC, never a key derivation.
+    """
+    top = settings.ALTCHA_MAX_NUMBER
+    challenge = create_challenge(
+        algorithm=ALGORITHM,
+        cost=settings.ALTCHA_COST,
+        counter=top // 2 + secrets.randbelow(top - top // 2 + 1),
+        expires_at=int(time.time()) + settings.ALTCHA_EXPIRES_SECONDS,
+        hmac_secret=settings.ALTCHA_HMAC_KEY,
+        hmac_key_secret=_key_secret(),
+    )
+    return challenge.to_dict()
+
+
+def solution_accept(*, payload: str) -> bool:
+    """Whether ``payload`` answers one of our challenges, unexpired, for the first time."""
+    try:
+        parsed = Payload.from_base64(payload)
+        result = verify_solution(parsed, settings.ALTCHA_HMAC_KEY, hmac_key_secret=_key_secret())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+    if not result.verified:
+        return False
+    expires_at = parsed.challenge.parameters.expires_at or time.time()
+    try:
+        first = cache.add(
+            f"challenge:spent:{parsed.challenge.signature}",
+            1,
+            timeout=max(1, int(expires_at - time.time()) + 1),
+        )
+    except redis.RedisError:
+        log.warning("Cache unavailable: a challenge answer is accepted unspent", exc_info=True)
+        return True
+    if not first:
+        log.info("A challenge answer was sent again and refused")
+    return bool(first)
