@@ -32,6 +32,14 @@ BEFORE_SPLIT = [
     ("moderation", None),
     ("updates", None),
 ]
+# Where it stood right after the split. Later migrations of these apps change the schema for
+# their own reasons; the split is judged at this point, and only the models' reads at the leaf.
+AT_SPLIT = [
+    ("letters", "0003_first_versions"),
+    ("signatories", "0008_move_moderation_and_updates"),
+    ("moderation", "0001_initial"),
+    ("updates", "0001_initial"),
+]
 MOVED = {"moderationaction": "moderation", "update": "updates", "updatedelivery": "updates"}
 # Every table the split touches or that points at a table it touches.
 TABLES = [
@@ -286,6 +294,7 @@ def executor(transactional_db: None) -> Iterator[MigrationExecutor]:
 def test_a_database_from_before_the_split_migrates_forward_with_every_row_kept(
     executor: MigrationExecutor,
 ):
+    _migrate(executor, AT_SPLIT)
     schema_after_split = _schema()
     _migrate(executor, BEFORE_SPLIT)
     assert _applied(executor) >= {BEFORE_SPLIT[0], BEFORE_SPLIT[1]}
@@ -304,13 +313,14 @@ def test_a_database_from_before_the_split_migrates_forward_with_every_row_kept(
     content_types = _moved_content_types()
     assert {label for _, label in content_types.values()} == {"signatories"}
 
-    _migrate(executor, executor.loader.graph.leaf_nodes())
-    assert not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    _migrate(executor, AT_SPLIT)
     ContentType.objects.clear_cache()
 
     # Every row is as it was; only the moved content types changed app.
     assert _snapshot() == _with_app_labels(before, MOVED)
     assert _schema() == schema_after_split
+    _migrate(executor, executor.loader.graph.leaf_nodes())
+    assert not executor.migration_plan(executor.loader.graph.leaf_nodes())
 
     # The current models read the rows the old code wrote.
     signatures, actions = made["signatures"], made["actions"]
@@ -375,8 +385,9 @@ def test_rolling_the_split_back_keeps_every_row_and_the_old_models_read_them(
 ):
     """What a rollback of the deploy does: rows written by the new code survive the way back
     (and the way forward again), and the content types return to signatories."""
-    schema_after_split = _schema()
     made = _fill(current_apps.get_model, home=MOVED)
+    _migrate(executor, AT_SPLIT)
+    schema_after_split = _schema()
     after = _snapshot()
     assert all(after[table] for table in TABLES)
     content_types = _moved_content_types()
@@ -408,6 +419,6 @@ def test_rolling_the_split_back_keeps_every_row_and_the_old_models_read_them(
     )
 
     # And forward again, as the next deploy would: back to exactly the rows of the new code.
-    _migrate(executor, executor.loader.graph.leaf_nodes())
+    _migrate(executor, AT_SPLIT)
     assert _snapshot() == after
     assert _schema() == schema_after_split
