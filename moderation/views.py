@@ -127,6 +127,7 @@ def _act(
     try:
         run(signature=signature, actor=request.user, **(form.cleaned_data if form else {}))
     except moderation.SignatureGone as error:
+        messages.error(request, error.message)
         raise Http404(error.message) from error
     except ServiceError as error:
         messages.error(request, error.message)
