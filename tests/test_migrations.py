@@ -34,7 +34,7 @@ BEFORE_SPLIT = [
 ]
 # Where it stood right after the split. Later migrations of these apps change the schema for
 # their own reasons; the split is judged at this point, and only the models' reads at the leaf.
-AT_SPLIT = [
+AT_SPLIT: list[tuple[str, str | None]] = [
     ("letters", "0003_first_versions"),
     ("signatories", "0008_move_moderation_and_updates"),
     ("moderation", "0001_initial"),
