@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -23,6 +25,8 @@ class Letter(models.Model):
     closes_at = models.DateTimeField(
         _("signing closes at"), null=True, blank=True, help_text=_("Leave empty to keep open.")
     )
+    # When an organizer closed or archived the letter; empty while it is open.
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     goal = models.PositiveIntegerField(_("signature goal"), null=True, blank=True)
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
@@ -93,6 +97,14 @@ class Letter(models.Model):
         if self.status == self.Status.PUBLISHED and not self.is_open:
             return self.Status.CLOSED
         return self.status
+
+    @property
+    def signing_closed_at(self) -> "datetime | None":
+        """When signing ended (by an organizer or at the closing date), if it has."""
+        if self.status == self.Status.DRAFT or self.is_open:
+            return None
+        ends = [moment for moment in (self.closed_at, self.closes_at) if moment is not None]
+        return min((m for m in ends if m <= timezone.now()), default=None)
 
     @property
     def is_open(self) -> bool:

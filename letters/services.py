@@ -255,8 +255,12 @@ def _transition(*, letter: Letter, allowed: set[str], to: str, refusal: str | Pr
     letter = Letter.objects.select_for_update().get(pk=letter.pk)
     if letter.status not in allowed:
         raise LetterActionError(refusal)
+    if to == Letter.Status.PUBLISHED:
+        letter.closed_at = None
+    elif letter.status == Letter.Status.PUBLISHED:
+        letter.closed_at = timezone.now()
     letter.status = to
-    letter.save(update_fields=["status", "updated_at"])
+    letter.save(update_fields=["status", "closed_at", "updated_at"])
     return letter
 
 

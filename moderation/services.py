@@ -7,6 +7,7 @@ restoring them puts them back exactly. Status changes are conditional updates on
 status read under a row lock, so a confirmation racing a removal cannot be counted twice.
 """
 
+from collections import deque
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,12 @@ class NothingMatched(ModerationError):
     """A bulk removal whose filter matches no signature that could be removed."""
 
 
+class SignatureGone(ModerationError):
+    """The signer withdrew the signature while the organizer was looking at it."""
+
+    default_message = _("This signature was withdrawn by its signer meanwhile.")
+
+
 def _after_commit(*, letter_id: int, all: int, hidden: int) -> None:
     """Move the live count and drop the cached signals once the change is committed."""
     if all or hidden:
@@ -56,7 +63,15 @@ def _after_commit(*, letter_id: int, all: int, hidden: int) -> None:
 
 
 def _locked(signature: Signature) -> Signature:
-    return Signature.objects.select_for_update().get(pk=signature.pk)
+    """The signature row as it is now, locked until the transaction ends.
+
+    Only the signature's row is locked (never its letter's), as in every other change of
+    a signature, so no two paths take locks in opposite orders.
+    """
+    current = Signature.objects.select_for_update(of=("self",)).filter(pk=signature.pk).first()
+    if current is None:
+        raise SignatureGone
+    return current
 
 
 def _leave(
@@ -250,6 +265,9 @@ def _bulk_apply(*, entry: ModerationAction, filters: ModerationFilter) -> int:
     caller's transaction, and moves the live count once after it commits.
     """
     rows = _removable(letter=entry.letter, filters=filters)
+    # Lock every matching row first, in id order, so that two overlapping removals wait
+    # for each other instead of deadlocking. Single changes lock one row only.
+    deque(rows.select_for_update(of=("self",)).order_by("pk").values_list("pk").iterator(), 0)
     moved = {
         key: rows.filter(status=status, **extra).update(
             status=Status.REMOVED, status_before_moderation=status, moderation=entry
@@ -264,9 +282,17 @@ def _bulk_apply(*, entry: ModerationAction, filters: ModerationFilter) -> int:
     entry.affected = sum(moved.values())
     entry.counted = moved["shown"] + moved["hidden"]
     entry.state = ModerationAction.State.DONE
-    entry.save(update_fields=["affected", "counted", "state"])
+    entry.criteria = _impersonal(entry.criteria)
+    entry.save(update_fields=["affected", "counted", "state", "criteria"])
     _after_commit(letter_id=entry.letter_id, all=-entry.counted, hidden=-moved["hidden"])
     return entry.affected
+
+
+def _impersonal(criteria: dict[str, str]) -> dict[str, str]:
+    """The criteria worth keeping once a bulk removal ended: the free-text search may be
+    someone's name or address, so it goes (the email domain, network key, country and
+    dates stay). A withdrawal cannot reach this row to erase its signer from it."""
+    return {key: value for key, value in criteria.items() if key != "q"}
 
 
 def signatures_bulk_remove(
@@ -339,7 +365,8 @@ def signatures_bulk_remove_finish(
         if filters is None or not filters.narrows or entry.letter_id != letter_id:
             entry.affected = 0
             entry.state = ModerationAction.State.FAILED
-            entry.save(update_fields=["affected", "state"])
+            entry.criteria = _impersonal(entry.criteria)
+            entry.save(update_fields=["affected", "state", "criteria"])
             return entry
         _bulk_apply(entry=entry, filters=filters)
     return entry

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -126,6 +126,9 @@ def _act(
         return render(request, "moderation/detail.html", context, status=400)
     try:
         run(signature=signature, actor=request.user, **(form.cleaned_data if form else {}))
+    except moderation.SignatureGone as error:
+        messages.error(request, error.message)
+        raise Http404(error.message) from error
     except ServiceError as error:
         messages.error(request, error.message)
         context = _detail_context(access=access, signature=signature)

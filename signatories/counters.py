@@ -2,10 +2,12 @@
 
 The count is read on every letter page, widget and API call, so it must never be a
 COUNT(*) over the signature table. It lives in Redis as a hash per letter with the
-fields ``all`` (confirmed signatures) and ``hidden`` (those not shown by name) and ``ts``
-(when it last moved). A confirmation adds to it after its transaction commits; a missing
-key is rebuilt from the rows; ``counts_reconcile`` and the ``rebuild_counts`` command
-recompute it from the rows.
+fields ``all`` (confirmed signatures) and ``hidden`` (those not shown by name), ``ts``
+(when it last moved) and ``moves`` (how many times it moved). Every change that moves it
+(confirmation, withdrawal, moderation) adds to it once after its transaction commits; a
+missing count is rebuilt from the rows; ``counts_reconcile`` and the ``rebuild_counts``
+command recompute it from the rows. A recount is stored only if ``moves`` did not change
+while it read the rows, so a change committed meanwhile is never lost.
 
 Without REDIS_URL (the embedded default) the same numbers live in the process-local cache.
 """
@@ -24,10 +26,12 @@ from signatories.models import Signature
 
 log = logging.getLogger(__name__)
 
-# Adds to a hash only when it exists: a missing hash is rebuilt from the rows, which
-# already include the change, so adding to it would count twice.
+# Every move bumps ``moves``, a version of the count that only goes up. It adds to
+# ``all`` and ``hidden`` only when they exist: a missing count is rebuilt from the rows,
+# which already include the change, so adding to it would count twice.
 _BUMP = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
+redis.call('HINCRBY', KEYS[1], 'moves', 1)
+if redis.call('HEXISTS', KEYS[1], 'all') == 1 then
   redis.call('HINCRBY', KEYS[1], 'all', ARGV[1])
   redis.call('HINCRBY', KEYS[1], 'hidden', ARGV[2])
   redis.call('HSET', KEYS[1], 'ts', ARGV[3])
@@ -35,10 +39,11 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 return -1
 """
-# Writes the recomputed numbers unless someone moved the count since we read it.
+# Writes a recount unless the count moved since ``moves`` was read (before the rows were):
+# a change committed meanwhile may be missing from the rows the recount read.
 _SET_IF_UNCHANGED = """
-local current = redis.call('HGET', KEYS[1], 'all')
-if (current == false and ARGV[1] == '') or current == ARGV[1] then
+local moves = redis.call('HGET', KEYS[1], 'moves')
+if ARGV[1] == '*' or (moves == false and ARGV[1] == '') or moves == ARGV[1] then
   redis.call('HSET', KEYS[1], 'all', ARGV[2], 'hidden', ARGV[3], 'ts', ARGV[4])
   return 1
 end
@@ -90,7 +95,7 @@ def counts_get(*, letter_id: int) -> Counts:
         return counts_from_rows(letter_id=letter_id)
     if "all" in data:
         return Counts(int(data["all"]), int(data["hidden"]), float(data.get("ts") or 0) or None)
-    return counts_rebuild(letter_id=letter_id, expected=None)
+    return counts_rebuild(letter_id=letter_id, expected=_text(data.get("moves")))
 
 
 def counts_add(*, letter_id: int, all: int, hidden: int) -> int | None:
@@ -111,33 +116,60 @@ def counts_add(*, letter_id: int, all: int, hidden: int) -> int | None:
     return None if total < 0 else int(total)
 
 
-def counts_rebuild(*, letter_id: int, expected: int | None) -> Counts:
-    """Recount from the rows and store the result unless the count moved meanwhile."""
+REBUILD_TRIES = 3
+
+
+def counts_rebuild(*, letter_id: int, expected: str | None) -> Counts:
+    """Recount from the rows and store the result unless the count moved meanwhile.
+
+    ``expected`` is the ``moves`` field read before this call (None: there was none).
+    When the count keeps moving, it tries again a few times, then stores the last recount
+    anyway rather than have every reader recount: the periodic reconcile corrects it.
+    """
     counts = counts_from_rows(letter_id=letter_id)
     if not settings.REDIS_URL:
         _local_set(letter_id, counts)
         return counts
     try:
+        for _attempt in range(REBUILD_TRIES):
+            if _store(letter_id, counts, expected=expected):
+                return counts
+            expected = _moves(letter_id)
+            counts = counts_from_rows(letter_id=letter_id)
+        log.warning("Count of letter %s kept moving during its recount", letter_id)
+        _store(letter_id, counts, expected=None, force=True)
+    except redis.RedisError:
+        log.warning("Redis unavailable; count of letter %s not stored", letter_id)
+    return counts
+
+
+def _store(letter_id: int, counts: Counts, *, expected: str | None, force: bool = False) -> bool:
+    return bool(
         _redis().eval(
             _SET_IF_UNCHANGED,
             1,
             _key(letter_id),
-            "" if expected is None else str(expected),
+            "*" if force else ("" if expected is None else expected),
             counts.all,
             counts.hidden,
             counts.updated or time.time(),
         )
-    except redis.RedisError:
-        log.warning("Redis unavailable; count of letter %s not stored", letter_id)
-    return counts
+    )
 
 
 def counts_reconcile(*, letter_id: int) -> Counts:
     """Correct any drift between Redis and the rows (a rare race or a Redis restart)."""
     if not settings.REDIS_URL:
         return counts_rebuild(letter_id=letter_id, expected=None)
-    current = _redis().hget(_key(letter_id), "all")
-    return counts_rebuild(letter_id=letter_id, expected=None if current is None else int(current))
+    return counts_rebuild(letter_id=letter_id, expected=_moves(letter_id))
+
+
+def _moves(letter_id: int) -> str | None:
+    return _text(_redis().hget(_key(letter_id), "moves"))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def counts_forget(*, letter_id: int) -> None:

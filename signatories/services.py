@@ -139,6 +139,7 @@ class ConfirmResult(StrEnum):
     EXPIRED = "expired"
     UNKNOWN = "unknown"
     UNAVAILABLE = "unavailable"  # held or removed by the organizers
+    CLOSED = "closed"  # the letter stopped counting before this signature was confirmed
 
 
 def signature_for_token(*, token: str) -> Signature | None:
@@ -159,28 +160,54 @@ def token_state(*, signature: Signature | None) -> ConfirmResult:
         return ConfirmResult.ALREADY
     if signature.status != Signature.Status.PENDING:
         return ConfirmResult.UNAVAILABLE
+    if not signature.letter.is_open:
+        return ConfirmResult.CLOSED
     max_age = timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS)
     if signature.token_issued_at is None or signature.token_issued_at + max_age < timezone.now():
         return ConfirmResult.EXPIRED
     return ConfirmResult.CONFIRMED
 
 
+def _locked(*, pk: int) -> Signature | None:
+    """The signature row, locked until the transaction ends; None once it is withdrawn.
+
+    Every change of a signature's status locks its row first, and only its row (never the
+    letter's: ``of=("self",)``), so two changes of one signature never interleave and no
+    two paths take locks in opposite orders.
+    """
+    return (
+        Signature.objects.select_for_update(of=("self",))
+        .select_related("letter")
+        .filter(pk=pk)
+        .first()
+    )
+
+
 def signature_confirm(*, token: str) -> tuple[ConfirmResult, Signature | None]:
-    """Confirm the signature behind an emailed token. Safe to call twice or in parallel."""
-    signature = signature_for_token(token=token)
-    state = token_state(signature=signature)
-    if state != ConfirmResult.CONFIRMED or signature is None:
-        return state, signature
+    """Confirm the signature behind an emailed token. Safe to call twice or in parallel.
+
+    The state is decided on the row as it is under its lock, so a withdrawal, a hold or a
+    removal that committed meanwhile wins: a withdrawn signature answers UNKNOWN, a held
+    one UNAVAILABLE, and the count moves only for a signature that really went from
+    pending to confirmed.
+    """
+    found = signature_for_token(token=token)
+    if found is None:
+        return ConfirmResult.UNKNOWN, None
     with transaction.atomic():
-        moved = Signature.objects.filter(pk=signature.pk, status=Signature.Status.PENDING).update(
-            status=Signature.Status.CONFIRMED, confirmed_at=timezone.now()
-        )
-        if moved:
-            hidden = 0 if signature.show_name else 1
-            letter_id = signature.letter_id
-            transaction.on_commit(lambda: _counted(letter_id=letter_id, hidden=hidden))
-    signature.refresh_from_db(fields=["status", "confirmed_at"])
-    return (ConfirmResult.CONFIRMED if moved else ConfirmResult.ALREADY), signature
+        signature = _locked(pk=found.pk)
+        if signature is not None and signature.token_hash != found.token_hash:
+            signature = None  # a newer email replaced this link meanwhile
+        state = token_state(signature=signature)
+        if state != ConfirmResult.CONFIRMED or signature is None:
+            return state, signature
+        signature.status = Signature.Status.CONFIRMED
+        signature.confirmed_at = timezone.now()
+        signature.save(update_fields=["status", "confirmed_at"])
+        hidden = 0 if signature.show_name else 1
+        letter_id = signature.letter_id
+        transaction.on_commit(lambda: _counted(letter_id=letter_id, hidden=hidden))
+    return ConfirmResult.CONFIRMED, signature
 
 
 def _counted(*, letter_id: int, hidden: int) -> None:
@@ -245,17 +272,25 @@ def signature_withdraw_request(*, letter: Letter, email: str) -> None:
     _email_signer(letter=letter, email=email, kind=OutboxMessage.Kind.WITHDRAW)
 
 
-def signature_withdraw(*, signature: Signature) -> None:
-    """Delete a signature and everything kept about its signer; the count follows."""
+def signature_withdraw(*, signature: Signature) -> bool:
+    """Delete a signature and everything kept about its signer; the count follows.
+
+    Returns False when it was already gone. The count moves by what the row was under its
+    lock (a confirmation or a moderation that committed meanwhile counts), not by what the
+    caller loaded.
+    """
     with transaction.atomic():
-        deleted, _ = Signature.objects.filter(pk=signature.pk).delete()
-        was_counted = deleted and signature.status == Signature.Status.CONFIRMED
-        if was_counted:
-            hidden = 0 if signature.show_name else -1
-            letter_id = signature.letter_id
+        current = _locked(pk=signature.pk)
+        if current is None:
+            return False
+        current.delete()
+        if current.status == Signature.Status.CONFIRMED:
+            hidden = 0 if current.show_name else -1
+            letter_id = current.letter_id
             transaction.on_commit(
                 lambda: counters.counts_add(letter_id=letter_id, all=-1, hidden=hidden)
             )
+    return True
 
 
 class NotMeResult(StrEnum):

@@ -69,9 +69,14 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     else:
         signature = services.signature_for_token(token=token)
         state = services.token_state(signature=signature)
-    status = {"confirmed": 200, "already": 200, "expired": 400, "unknown": 404, "unavailable": 409}[
-        state.value
-    ]
+    status = {
+        "confirmed": 200,
+        "already": 200,
+        "expired": 400,
+        "unknown": 404,
+        "unavailable": 409,
+        "closed": 409,
+    }[state.value]
     context = {
         "state": state.value,
         "signature": signature,
@@ -119,8 +124,9 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     state, signature = services.signature_for_withdraw_token(token=token)
     done = False
     if request.method == "POST" and signature is not None:
-        services.signature_withdraw(signature=signature)
-        done = True
+        done = services.signature_withdraw(signature=signature)
+        if not done:  # withdrawn by a parallel request meanwhile
+            state = services.ConfirmResult.ALREADY
     status = {"confirmed": 200, "already": 410, "expired": 400, "unknown": 404}[state.value]
     context = {"state": state.value, "signature": signature, "done": done}
     return render(request, "signatories/withdraw.html", context, status=status)
