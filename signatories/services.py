@@ -61,6 +61,31 @@ def signature_create(
         return Signature(letter=letter, email_normalized=normalized, **data.__dict__)
     hold = signing_limit_reason(letter=letter, client=client)
     with transaction.atomic():
+        signature, created = _insert_or_lock_existing(
+            letter=letter, normalized=normalized, hold=hold, data=data
+        )
+        if not created:
+            _email_repeat(signature=signature, over_limit=bool(hold))
+        else:
+            if not hold and not outbox.outbox_add(
+                signature=signature, kind=OutboxMessage.Kind.CONFIRM
+            ):
+                hold = Signature.HoldReason.RATE_LIMIT_ADDRESS
+                Signature.objects.filter(pk=signature.pk).update(**_held(reason=hold))
+            if hold:
+                log.info("Signature %s held: %s", signature.pk, hold)
+    return signature
+
+
+def _insert_or_lock_existing(
+    *, letter: Letter, normalized: str, hold: str, data: SignatureData
+) -> tuple[Signature, bool]:
+    """Insert the signature, or lock the one this address already has on the letter.
+
+    A signature withdrawn between the refused insert and the lookup frees the address, so
+    the insert is tried again instead of failing on a row that is gone.
+    """
+    for attempt in range(3):
         try:
             with transaction.atomic():
                 signature = Signature.objects.create(
@@ -72,20 +97,22 @@ def signature_create(
                     **_held(reason=hold),
                     **data.__dict__,
                 )
+            return signature, True
         except IntegrityError:
-            signature = Signature.objects.select_for_update().get(
-                letter=letter, email_normalized=normalized
-            )
-            _email_repeat(signature=signature, over_limit=bool(hold))
-        else:
-            if not hold and not outbox.outbox_add(
-                signature=signature, kind=OutboxMessage.Kind.CONFIRM
-            ):
-                hold = Signature.HoldReason.RATE_LIMIT_ADDRESS
-                Signature.objects.filter(pk=signature.pk).update(**_held(reason=hold))
-            if hold:
-                log.info("Signature %s held: %s", signature.pk, hold)
-    return signature
+            existing = _lock_existing(letter=letter, normalized=normalized)
+            if existing is not None:
+                return existing, False
+            if attempt == 2:  # signed and withdrawn three times within this request
+                raise
+    raise AssertionError("unreachable")
+
+
+def _lock_existing(*, letter: Letter, normalized: str) -> Signature | None:
+    return (
+        Signature.objects.select_for_update()
+        .filter(letter=letter, email_normalized=normalized)
+        .first()
+    )
 
 
 def signing_limit_reason(*, letter: Letter, client: ClientKeys | None) -> str:

@@ -26,7 +26,13 @@ from moderation.models import ModerationAction
 from moderation.selectors import ModerationFilter
 from signatories import counters, services, tokens
 from signatories.models import Signature
-from tests.factories import make_letter, make_member_user, make_pending_signature, make_signature
+from tests.factories import (
+    make_letter,
+    make_member_user,
+    make_pending_signature,
+    make_signature,
+    sign_data,
+)
 from tests.signatories.test_concurrency import in_parallel
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -432,3 +438,27 @@ def _act(action: str, signature: Signature, editor: Any) -> tuple[str, int]:
     if action == "withdraw":
         return action, _clients.visitor.post(_withdraw_url(signature)).status_code
     return action, _moderate(_clients.editor, action, signature)
+
+
+def test_a_repeat_signature_whose_first_was_withdrawn_meanwhile_is_stored_not_a_500(
+    client, monkeypatch
+):
+    """The insert is refused because the address signed, then that signature is withdrawn
+    before the repeat can lock it: the repeat signs anew."""
+    letter = make_letter()
+    first = make_signature(letter=letter, email="ada@example.org")
+    real_lookup = services._lock_existing
+
+    def withdrawn_meanwhile(**kwargs):
+        Signature.objects.filter(pk=first.pk).delete()
+        monkeypatch.setattr(services, "_lock_existing", real_lookup)
+        return real_lookup(**kwargs)
+
+    monkeypatch.setattr(services, "_lock_existing", withdrawn_meanwhile)
+    response = client.post(
+        reverse("signatories:sign", args=[letter.slug]), sign_data(email="ada@example.org")
+    )
+    assert response.status_code == 302
+    again = Signature.objects.get(letter=letter, email_normalized="ada@example.org")
+    assert again.pk != first.pk
+    assert again.status == Signature.Status.PENDING
