@@ -292,9 +292,11 @@ MAIL_DELAY_WARNING_MINUTES = env_int("MAIL_DELAY_WARNING_MINUTES", 15, minimum=1
 PRIVACY_NOTICE_VERSION = "2026-11-25"
 
 # Accounts (django-allauth) -----------------------------------------------------------
-# Organizers log in by email. Verifying the address is optional for drafting and required
-# for publishing (letters.services.letter_publish). allauth's default rate limits apply;
-# they live in the default cache, which is Redis whenever REDIS_URL is set.
+# Organizers log in by email, once they have confirmed it: verification is mandatory so
+# that signing up with an address that has an account answers exactly like a new one (the
+# owner gets a notice mail instead), and nobody can learn who organizes here. allauth's
+# default rate limits apply, per client address as letters.accounts reads it (the
+# TRUSTED_PROXY_COUNT rule); they live in the default cache, Redis whenever REDIS_URL is set.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -303,7 +305,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "signatories:dashboard"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "letters:index"

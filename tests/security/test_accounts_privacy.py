@@ -1,0 +1,125 @@
+"""Attacks on organizer accounts and on the privacy of signers and organizers.
+
+One test per attack, named after it; see docs/security-accounts.md.
+"""
+
+import time
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.totp.internal import auth as totp
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+
+from tests.factories import make_user
+from tests.letters import conftest as letters_conftest
+
+pytestmark = pytest.mark.django_db
+mail_worker = letters_conftest.mail_worker  # the real Celery worker on the mail queue
+
+PASSWORD = "a long pass phrase"
+
+
+def _totp_code(secret: str) -> str:
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD  # what the phone app shows now
+    return totp.format_hotp_value(totp.hotp_value(secret, counter))
+
+
+def test_a_stolen_password_does_not_open_the_admin_of_a_staff_account_with_two_factor(client):
+    staff = make_user(email="staff@example.org", password=PASSWORD)
+    staff.is_staff = staff.is_superuser = True
+    staff.save(update_fields=["is_staff", "is_superuser"])
+    secret = totp.generate_totp_secret()
+    totp.TOTP.activate(staff, secret)
+
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "staff@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('account_login')}?next=%2Fadmin%2F"
+    assert "_auth_user_id" not in client.session
+
+    response = client.post(
+        f"{reverse('account_login')}?next=/admin/",
+        {"login": "staff@example.org", "password": PASSWORD},
+    )
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+    admin_index = client.get("/admin/")
+    assert admin_index.status_code == 302
+    assert admin_index["Location"].startswith("/admin/login/")
+
+    response = client.post(reverse("mfa_authenticate"), {"code": _totp_code(secret)})
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_logged_in_organizer_without_admin_rights_is_refused_not_looped(client):
+    client.force_login(make_user())
+    assert client.get("/admin/login/?next=/admin/").status_code == 403
+
+
+def _failed_login(client, *, forwarded_for: str, email: str):
+    return client.post(
+        reverse("account_login"),
+        {"login": email, "password": "wrong"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+def test_one_client_guessing_passwords_behind_the_proxy_does_not_lock_out_the_others(
+    client, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    make_user(email="ada@example.org", password=PASSWORD)
+    # The attacker writes a fake first entry; the proxy appends the real address.
+    for n in range(12):
+        _failed_login(client, forwarded_for=f"192.0.2.{n}, 203.0.113.7", email=f"x{n}@example.org")
+    refused = _failed_login(client, forwarded_for="192.0.2.99, 203.0.113.7", email="y@example.org")
+    assert "Too many failed login attempts" in refused.content.decode()
+
+    response = client.post(
+        reverse("account_login"),
+        {"login": "ada@example.org", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.9",
+    )
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_signing_up_with_an_address_that_has_an_account_answers_like_a_new_one(
+    client,
+    mail_worker,
+    django_capture_on_commit_callbacks,
+):
+    owner = make_user(email="owner@example.org", password=PASSWORD)
+    users_before = get_user_model().objects.count()
+    answers = []
+    for email in ("owner@example.org", "newcomer@example.org"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("account_signup"),
+                {
+                    "email": email,
+                    "password1": "another pass phrase",
+                    "password2": "another pass phrase",
+                },
+            )
+        answers.append((response.status_code, response["Location"]))
+        client.logout()
+    assert answers[0] == answers[1] == (302, reverse("account_email_verification_sent"))
+    assert get_user_model().objects.count() == users_before + 1
+    assert list(EmailAddress.objects.filter(email="owner@example.org")) == [
+        EmailAddress.objects.get(user=owner)
+    ]
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
+    messages = {message.to[0]: message for message in mail_worker(2)}
+    assert "/accounts/confirm-email/" not in messages["owner@example.org"].body
+    assert "already" in messages["owner@example.org"].body.lower()
+    assert "/accounts/confirm-email/" in messages["newcomer@example.org"].body
+    assert len(mail.outbox) == 2
