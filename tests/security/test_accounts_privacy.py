@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from tests.factories import make_user
+from letters.models import Letter
+from tests.factories import make_letter, make_member, make_member_user, make_signature, make_user
 from tests.letters import conftest as letters_conftest
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +124,73 @@ def test_signing_up_with_an_address_that_has_an_account_answers_like_a_new_one(
     assert "already" in messages["owner@example.org"].body.lower()
     assert "/accounts/confirm-email/" in messages["newcomer@example.org"].body
     assert len(mail.outbox) == 2
+
+
+def _letter_form(**overrides: str) -> dict[str, str]:
+    data = {
+        "title": "Fair pay for translators",
+        "slug": "fair-pay",
+        "summary": "Translators ask for a fair deal.",
+        "body": "We, the undersigned, ask for fair pay.",
+        "language": "en",
+        "invited_signers": "Translators",
+        "goal": "500",
+        "closes_at": "",
+        "thank_you_message": "Thank you.",
+    }
+    return data | overrides
+
+
+def test_creating_a_letter_does_not_reveal_that_someone_else_drafts_under_that_address(client):
+    hidden = make_letter(status=Letter.Status.DRAFT, slug="secret-plan", title="Secret plan")
+    make_member(letter=hidden)
+    client.force_login(make_user())
+
+    free = client.post(reverse("organize:letter-create"), _letter_form(slug="open-plan"))
+    taken = client.post(reverse("organize:letter-create"), _letter_form(slug="secret-plan"))
+
+    assert free.status_code == taken.status_code == 302
+    mine = Letter.objects.exclude(pk=hidden.pk).get(slug__startswith="secret-plan")
+    assert mine.slug != "secret-plan"
+    assert taken["Location"] == reverse("organize:letter", kwargs={"slug": mine.slug})
+    assert "taken" not in client.get(taken["Location"]).content.decode()
+    hidden.refresh_from_db()
+    assert (hidden.slug, hidden.title) == ("secret-plan", "Secret plan")
+    assert list(hidden.memberships.values_list("role", flat=True)) == ["owner"]
+
+
+def test_renaming_a_draft_does_not_reveal_that_someone_else_drafts_under_that_address(client):
+    make_member(letter=make_letter(status=Letter.Status.DRAFT, slug="secret-plan"))
+    user = make_user()
+    mine = make_letter(status=Letter.Status.DRAFT, slug="mine")
+    make_member(letter=mine, user=user)
+    client.force_login(user)
+
+    response = client.post(
+        reverse("organize:letter-edit", kwargs={"slug": "mine"}), _letter_form(slug="secret-plan")
+    )
+    mine.refresh_from_db()
+    assert response.status_code == 302
+    assert mine.slug.startswith("secret-plan-")
+    assert Letter.objects.filter(slug="secret-plan").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_addresses"), [("viewer", False), ("editor", True), ("owner", True)]
+)
+def test_a_viewer_cannot_read_or_search_signer_addresses(client, role, sees_addresses):
+    letter = make_letter()
+    signature = make_signature(letter=letter, name="Ada Lovelace", email="ada.secret@example.org")
+    client.force_login(make_member_user(letter=letter, role=role))
+    list_url = reverse("moderation:list", kwargs={"slug": letter.slug})
+    detail_url = reverse("moderation:detail", kwargs={"slug": letter.slug, "pk": signature.pk})
+
+    listing = client.get(list_url).content.decode()
+    detail = client.get(detail_url).content.decode()
+    by_address = client.get(list_url, {"q": "ada.secret"}).content.decode()
+    by_name = client.get(list_url, {"q": "Lovelace"}).content.decode()
+
+    for page in (listing, detail, by_address, by_name):
+        assert ("ada.secret@example.org" in page) is sees_addresses
+    assert ("Ada Lovelace" in by_address) is sees_addresses  # no match on the address
+    assert "Ada Lovelace" in by_name
