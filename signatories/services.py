@@ -6,6 +6,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from letters import ratelimits
@@ -367,10 +368,18 @@ def signature_purge_unconfirmed() -> int:
     """Delete signatures never confirmed within the retention period; return how many.
 
     Nobody is counted or listed without confirming, so there is no reason to keep the
-    name and address of someone who never did.
+    name and address of someone who never did, nor of someone held or removed before
+    confirming. A signature an organizer acted on one by one is kept while its audit rows
+    would be deleted with it (they point to it with CASCADE).
     """
     cutoff = timezone.now() - timedelta(days=settings.PENDING_RETENTION_DAYS)
-    _, by_model = Signature.objects.filter(
-        status=Signature.Status.PENDING, created_at__lt=cutoff
-    ).delete()
+    never_confirmed = Q(status=Signature.Status.PENDING) | Q(
+        status__in=[Signature.Status.HELD, Signature.Status.REMOVED],
+        status_before_moderation=Signature.Status.PENDING,
+    )
+    _, by_model = (
+        Signature.objects.filter(never_confirmed, created_at__lt=cutoff)
+        .exclude(actions__isnull=False)
+        .delete()
+    )
     return by_model.get(Signature._meta.label, 0)
