@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -289,7 +290,9 @@ EMAILS_PER_SIGNATURE_PER_DAY = env_int("EMAILS_PER_SIGNATURE_PER_DAY", 3, minimu
 PENDING_RETENTION_DAYS = env_int("PENDING_RETENTION_DAYS", 30, minimum=1)
 # The periodic outbox sweep logs a warning about signer mail unsent after this long.
 MAIL_DELAY_WARNING_MINUTES = env_int("MAIL_DELAY_WARNING_MINUTES", 15, minimum=1)
-PRIVACY_NOTICE_VERSION = "2026-11-25"
+PRIVACY_NOTICE_VERSION = "2026-12-02"
+# Where signers write to see, correct or delete their data (shown in the privacy notice).
+PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL") or parseaddr(DEFAULT_FROM_EMAIL)[1]
 
 # Accounts (django-allauth) -----------------------------------------------------------
 # Organizers log in by email, once they have confirmed it: verification is mandatory so

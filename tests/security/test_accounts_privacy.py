@@ -4,6 +4,7 @@ One test per attack, named after it; see docs/security-accounts.md.
 """
 
 import time
+from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -12,8 +13,11 @@ from allauth.mfa.totp.internal import auth as totp
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from letters.models import Letter
+from signatories import services
+from signatories.models import Signature
 from tests.factories import make_letter, make_member, make_member_user, make_signature, make_user
 from tests.letters import conftest as letters_conftest
 
@@ -194,3 +198,40 @@ def test_a_viewer_cannot_read_or_search_signer_addresses(client, role, sees_addr
         assert ("ada.secret@example.org" in page) is sees_addresses
     assert ("Ada Lovelace" in by_address) is sees_addresses  # no match on the address
     assert "Ada Lovelace" in by_name
+
+
+def test_signers_held_or_removed_before_confirming_are_not_kept_past_the_retention_period(
+    settings,
+):
+    settings.PENDING_RETENTION_DAYS = 30
+    letter = make_letter()
+    old = timezone.now() - timedelta(days=31)
+    never_confirmed = [
+        make_signature(letter=letter, status=status, status_before_moderation="pending")
+        for status in (Signature.Status.HELD, Signature.Status.REMOVED)
+    ]
+    once_confirmed = make_signature(
+        letter=letter, status=Signature.Status.REMOVED, status_before_moderation="confirmed"
+    )
+    recent = make_signature(
+        letter=letter, status=Signature.Status.HELD, status_before_moderation="pending"
+    )
+    everyone = [*never_confirmed, once_confirmed]
+    Signature.objects.filter(pk__in=[s.pk for s in everyone]).update(created_at=old)
+
+    assert services.signature_purge_unconfirmed() == 2
+    kept = set(Signature.objects.values_list("pk", flat=True))
+    assert kept == {once_confirmed.pk, recent.pk}
+
+
+def test_the_privacy_notice_states_the_retention_periods_this_site_applies(client, settings):
+    settings.PENDING_RETENTION_DAYS = 12
+    settings.CONFIRMATION_MAX_AGE_DAYS = 5
+    settings.PRIVACY_CONTACT_EMAIL = "privacy@example.org"
+    html = client.get(reverse("privacy")).content.decode()
+    assert "12 days after signing" in html
+    assert "until you withdraw it or the letter is deleted" in html
+    assert "stop working after 5 days" in html
+    assert "irreversible fingerprint of your address" in html
+    assert "log who exported" in html
+    assert 'href="mailto:privacy@example.org"' in html
