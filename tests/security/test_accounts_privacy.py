@@ -15,11 +15,13 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from letters.models import Letter
+from letters.models import Invitation, Letter, Membership
+from moderation.models import ModerationAction
 from signatories import services
 from signatories.models import Signature
 from tests.factories import make_letter, make_member, make_member_user, make_signature, make_user
 from tests.letters import conftest as letters_conftest
+from updates.models import Update
 
 pytestmark = pytest.mark.django_db
 mail_worker = letters_conftest.mail_worker  # the real Celery worker on the mail queue
@@ -235,3 +237,72 @@ def test_the_privacy_notice_states_the_retention_periods_this_site_applies(clien
     assert "irreversible fingerprint of your address" in html
     assert "log who exported" in html
     assert 'href="mailto:privacy@example.org"' in html
+
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "evil\u202egpj.exe" reads as "evilexe.jpg"
+CONTROL_MESSAGE = "Remove the invisible control characters from this field."
+
+
+def _database() -> tuple:
+    return (
+        sorted(Letter.objects.values_list()),
+        sorted(Membership.objects.values_list()),
+        sorted(Invitation.objects.values_list("pk", "email")),
+        sorted(Signature.objects.values_list()),
+        sorted(ModerationAction.objects.values_list("pk")),
+        sorted(Update.objects.values_list("pk")),
+    )
+
+
+def test_an_organizer_cannot_hide_bidi_overrides_or_control_characters_in_any_text_field(client):
+    letter = make_letter(status=Letter.Status.DRAFT, slug="mine")
+    owner = make_user()
+    make_member(letter=letter, user=owner)
+    signature = make_signature(letter=letter)
+    client.force_login(owner)
+    edit = reverse("organize:letter-edit", kwargs={"slug": "mine"})
+    moderation = {
+        name: reverse(f"moderation:{name}", kwargs={"slug": "mine", "pk": signature.pk})
+        for name in ("hold", "remove", "verify")
+    }
+    attempts = [
+        (
+            reverse("organize:letter-create"),
+            _letter_form(slug="new", summary=f"a{RLO}b"),
+            "summary",
+        ),
+        *[
+            (edit, _letter_form(slug="mine", **{field: f"text{char}more"}), field)
+            for field in ("title", "summary", "body", "invited_signers", "thank_you_message")
+            for char in (RLO, "\u2066", "\x07", "\u200b")
+        ],
+        (
+            reverse("organize:invite", kwargs={"slug": "mine"}),
+            {"email": f"friend@exa{RLO}mple.org", "role": "editor"},
+            "email",
+        ),
+        (
+            reverse("updates:organizer-list", kwargs={"slug": "mine"}),
+            {"title": f"News{RLO}", "body": "Body"},
+            "title",
+        ),
+        (
+            reverse("updates:organizer-list", kwargs={"slug": "mine"}),
+            {"title": "News", "body": "Body\u2067"},
+            "body",
+        ),
+        (moderation["hold"], {"reason": f"dup{RLO}"}, "reason"),
+        (moderation["remove"], {"reason": "spam\u202a"}, "reason"),
+        (moderation["verify"], {"method": "org_email", "note": f"ok{RLO}"}, "note"),
+        (
+            reverse("moderation:bulk-remove", kwargs={"slug": "mine"}),
+            {"domain": "example.org", "reason": f"bots{RLO}"},
+            "reason",
+        ),
+    ]
+    before = _database()
+    for url, data, field in attempts:
+        response = client.post(url, data)
+        assert response.status_code == 400, (field, data)
+        assert CONTROL_MESSAGE in response.content.decode(), (field, data)
+    assert _database() == before
