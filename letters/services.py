@@ -108,6 +108,9 @@ def letter_create(*, user: User, fields: Mapping[str, Any]) -> Letter:
     return letter
 
 
+SLUG_MAX_LENGTH = 80  # Letter.slug
+
+
 def _slug_settle(*, letter: Letter, user: User) -> None:
     """Give a draft whose chosen address is held by someone else's draft a free one.
 
@@ -118,7 +121,7 @@ def _slug_settle(*, letter: Letter, user: User) -> None:
     holder = Letter.objects.filter(slug=letter.slug).exclude(pk=letter.pk).first()
     if holder is None or holder.is_public or holder.memberships.filter(user=user).exists():
         return
-    stem = letter.slug[: Letter._meta.get_field("slug").max_length - 7]
+    stem = letter.slug[: SLUG_MAX_LENGTH - 7]
     letter.slug = f"{stem}-{secrets.token_hex(3)}"
 
 
