@@ -131,7 +131,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "embeds.http.JsonErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "embeds.http.PublicReadVaryMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -383,11 +385,24 @@ if HTTPS:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # Whether every subdomain of the site's domain speaks HTTPS, and whether to ask browsers
+    # to preload HSTS (hard to undo), only the operator knows: off unless set, and then
+    # `check --deploy` need not warn about a choice that was made on purpose.
+    SILENCED_SYSTEM_CHECKS = [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Django has no setting for this header: config.headers.PermissionsPolicyMiddleware sends it.
+# (interest-cohort is left out: browsers dropped FLoC and log the unknown name as an error.)
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
+)
 
 from django.utils.csp import CSP  # noqa: E402
 
