@@ -1,22 +1,18 @@
 """Attacks on what other sites fetch: the API, oEmbed and the feeds; and the headers and
 production settings that every response depends on. See docs/security-accounts.md."""
 
-import os
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree as ET
 from django.urls import reverse
 
 from tests.factories import make_letter
+from tests.processes import PRODUCTION, settings_in_child
 
 pytestmark = pytest.mark.django_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_summary_with_a_script_tag_reaches_feed_readers_as_text(client):
@@ -118,18 +114,17 @@ def test_no_page_may_ask_for_the_camera_microphone_location_or_payment(client, p
 
 
 def test_the_production_settings_pass_django_s_deployment_checks(tmp_path):
-    env = {
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/undersigned_deploy_check",
-        "REDIS_URL": "redis://127.0.0.1:6379/11",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "SITE_URL": "https://letters.example.org",
-        "ALLOWED_HOSTS": "letters.example.org",
-        "VAR_DIR": str(tmp_path),
-    }
-    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
-        cwd=ROOT, env=clean | env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    code = (
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('check', deploy=True, fail_level='DEBUG')"
+    )
+    result = settings_in_child(
+        code,
+        **(PRODUCTION | {"SECRET_KEY": secrets.token_urlsafe(50)}),
+        REDIS_URL="redis://127.0.0.1:6379/11",
+        SITE_URL="https://letters.example.org",
+        ALLOWED_HOSTS="letters.example.org",
+        VAR_DIR=str(tmp_path),
+    )
     assert result.returncode == 0, result.stderr
     assert "WARNINGS" not in result.stderr + result.stdout
