@@ -5,7 +5,6 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
-from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -14,26 +13,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods
 
+from letters.clients import client_ip
 from mailing.tasks import mail_send_after_commit
-
-
-def _client_ip(request: HttpRequest) -> str:
-    """The client address, trusting exactly TRUSTED_PROXY_COUNT proxies.
-
-    The same rule as ``signatories.flags.client_ip`` (which ``letters`` cannot import):
-    each trusted proxy appends the address it received the request from to
-    X-Forwarded-For, so the client is the entry that many places from the right; entries
-    further left were written by the client and can say anything.
-    """
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies <= 0:
-        return remote
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    entries = [entry.strip() for entry in forwarded if entry.strip()]
-    if not entries:
-        return remote
-    return entries[-min(proxies, len(entries))]
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -51,7 +32,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The address allauth's rate limits count per: the site's trusted-proxy rule."""
-        ip = _client_ip(request)
+        ip = client_ip(request)
         if not ip:
             raise PermissionDenied("Unable to determine the client's address.")
         return ip
