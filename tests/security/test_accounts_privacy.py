@@ -187,6 +187,15 @@ def test_renaming_a_draft_does_not_reveal_that_someone_else_drafts_under_that_ad
 def test_a_viewer_cannot_read_or_search_signer_addresses(client, role, sees_addresses):
     letter = make_letter()
     signature = make_signature(letter=letter, name="Ada Lovelace", email="ada.secret@example.org")
+    # An editor's bulk removal by address, still running: its criteria show on the list.
+    ModerationAction.objects.create(
+        letter=letter,
+        action=ModerationAction.Action.BULK_REMOVE,
+        state=ModerationAction.State.RUNNING,
+        reason="Fake signatures",
+        criteria={"q": "ada.secret@example.org"},
+        affected=1,
+    )
     client.force_login(make_member_user(letter=letter, role=role))
     list_url = reverse("moderation:list", kwargs={"slug": letter.slug})
     detail_url = reverse("moderation:detail", kwargs={"slug": letter.slug, "pk": signature.pk})
