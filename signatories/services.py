@@ -369,17 +369,13 @@ def signature_purge_unconfirmed() -> int:
 
     Nobody is counted or listed without confirming, so there is no reason to keep the
     name and address of someone who never did, nor of someone held or removed before
-    confirming. A signature an organizer acted on one by one is kept while its audit rows
-    would be deleted with it (they point to it with CASCADE).
+    confirming. The organizers' audit rows about them stay, without the link to the person
+    (``ModerationAction.signature`` erases it on delete).
     """
     cutoff = timezone.now() - timedelta(days=settings.PENDING_RETENTION_DAYS)
     never_confirmed = Q(status=Signature.Status.PENDING) | Q(
         status__in=[Signature.Status.HELD, Signature.Status.REMOVED],
         status_before_moderation=Signature.Status.PENDING,
     )
-    _, by_model = (
-        Signature.objects.filter(never_confirmed, created_at__lt=cutoff)
-        .exclude(actions__isnull=False)
-        .delete()
-    )
+    _, by_model = Signature.objects.filter(never_confirmed, created_at__lt=cutoff).delete()
     return by_model.get(Signature._meta.label, 0)

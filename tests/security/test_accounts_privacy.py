@@ -221,6 +221,9 @@ def test_signers_held_or_removed_before_confirming_are_not_kept_past_the_retenti
         make_signature(letter=letter, status=status, status_before_moderation="pending")
         for status in (Signature.Status.HELD, Signature.Status.REMOVED)
     ]
+    hold = ModerationAction.objects.create(
+        letter=letter, signature=never_confirmed[0], action=ModerationAction.Action.HOLD
+    )
     once_confirmed = make_signature(
         letter=letter, status=Signature.Status.REMOVED, status_before_moderation="confirmed"
     )
@@ -233,6 +236,8 @@ def test_signers_held_or_removed_before_confirming_are_not_kept_past_the_retenti
     assert services.signature_purge_unconfirmed() == 2
     kept = set(Signature.objects.values_list("pk", flat=True))
     assert kept == {once_confirmed.pk, recent.pk}
+    hold.refresh_from_db()  # the audit row stays, without the person
+    assert (hold.signature_id, hold.action) == (None, ModerationAction.Action.HOLD)
 
 
 def test_the_privacy_notice_states_the_retention_periods_this_site_applies(client, settings):
