@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -130,7 +131,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "embeds.http.JsonErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "embeds.http.PublicReadVaryMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -289,12 +292,16 @@ EMAILS_PER_SIGNATURE_PER_DAY = env_int("EMAILS_PER_SIGNATURE_PER_DAY", 3, minimu
 PENDING_RETENTION_DAYS = env_int("PENDING_RETENTION_DAYS", 30, minimum=1)
 # The periodic outbox sweep logs a warning about signer mail unsent after this long.
 MAIL_DELAY_WARNING_MINUTES = env_int("MAIL_DELAY_WARNING_MINUTES", 15, minimum=1)
-PRIVACY_NOTICE_VERSION = "2026-11-25"
+PRIVACY_NOTICE_VERSION = "2026-12-02"
+# Where signers write to see, correct or delete their data (shown in the privacy notice).
+PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL") or parseaddr(DEFAULT_FROM_EMAIL)[1]
 
 # Accounts (django-allauth) -----------------------------------------------------------
-# Organizers log in by email. Verifying the address is optional for drafting and required
-# for publishing (letters.services.letter_publish). allauth's default rate limits apply;
-# they live in the default cache, which is Redis whenever REDIS_URL is set.
+# Organizers log in by email, once they have confirmed it: verification is mandatory so
+# that signing up with an address that has an account answers exactly like a new one (the
+# owner gets a notice mail instead), and nobody can learn who organizes here. allauth's
+# default rate limits apply, per client address as letters.accounts reads it (the
+# TRUSTED_PROXY_COUNT rule); they live in the default cache, Redis whenever REDIS_URL is set.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -303,8 +310,11 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "signatories:dashboard"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+# Confirming in the browser that signed up logs in (allauth checks the session for that).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "letters:index"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
@@ -375,11 +385,24 @@ if HTTPS:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # Whether every subdomain of the site's domain speaks HTTPS, and whether to ask browsers
+    # to preload HSTS (hard to undo), only the operator knows: off unless set, and then
+    # `check --deploy` need not warn about a choice that was made on purpose.
+    SILENCED_SYSTEM_CHECKS = [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Django has no setting for this header: config.headers.PermissionsPolicyMiddleware sends it.
+# (interest-cohort is left out: browsers dropped FLoC and log the unknown name as an error.)
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
+)
 
 from django.utils.csp import CSP  # noqa: E402
 

@@ -1,12 +1,24 @@
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import include, path
-from django.views.generic import TemplateView
+
+from letters.accounts import admin_login
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy notice, with the retention periods this deployment is configured for."""
+    context = {
+        "retention_days": settings.PENDING_RETENTION_DAYS,
+        "link_days": settings.CONFIRMATION_MAX_AGE_DAYS,
+        "privacy_contact": settings.PRIVACY_CONTACT_EMAIL,
+    }
+    return render(request, "privacy.html", context)
 
 
 urlpatterns = [
@@ -19,8 +31,10 @@ urlpatterns = [
     path("", include("mailing.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path("privacy/", privacy, name="privacy"),
     path("healthz", healthz),
+    # Before the admin's own login view, which would skip two-factor authentication.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
 ]
 

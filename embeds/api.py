@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from embeds import openapi
-from embeds.http import etag_for, public_read, respond
+from embeds.http import etag_for, json_error, public_read, respond
 from embeds.pagination import BadQuery, cursor_page, page_query
 from letters import selectors
 from letters.models import Letter
@@ -45,10 +45,6 @@ def letter_json(*, letter: Letter, counts: counters.Counts | None = None) -> dic
 def letter_etag_parts(*, letter: Letter, counts: counters.Counts) -> tuple[object, ...]:
     """What one letter's public JSON depends on; cheap to compute, no body rendered."""
     return (letter.pk, letter.updated_at.isoformat(), letter.is_open, counts.all, counts.updated)
-
-
-def json_error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"status": status, "message": message}}, status=status)
 
 
 def public_letter_or_none(slug: str) -> Letter | None:

@@ -7,6 +7,7 @@ from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from letters.models import Letter
@@ -27,7 +28,9 @@ class LatestLettersFeed(Feed):
         return item.title
 
     def item_description(self, item: Letter) -> str:
-        return item.summary
+        # Feed readers read a description as HTML: the summary is plain text, so it goes
+        # in escaped, and a "<script>" in it is shown, never run.
+        return escape(item.summary)
 
     def item_pubdate(self, item: Letter) -> datetime | None:
         return item.published_at

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils import translation
 from django.utils.http import parse_etags, split_header_value
 
@@ -22,6 +22,22 @@ STALE_IF_ERROR = 24 * 3600
 FORMAT_VERSION = "1"
 
 View = Callable[..., HttpResponse]
+
+
+def json_error(status: int, message: str) -> JsonResponse:
+    """The one shape of every error the API and oEmbed answer."""
+    return JsonResponse({"error": {"status": status, "message": message}}, status=status)
+
+
+def whole_number(raw: str) -> int | None:
+    """A query parameter as a whole number, or None: ASCII digits only.
+
+    ``str.isdigit`` accepts "²" (which ``int`` then refuses) and "١٢" (which ``int`` reads
+    as 12): a parameter in any other digits is a mistake to report, not one to guess at.
+    """
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        return None
+    return int(raw)
 
 
 def cache_control(*, max_age: int = MAX_AGE) -> str:
@@ -112,3 +128,44 @@ class PublicReadVaryMiddleware:
             else:
                 del response["Vary"]
         return response
+
+
+_ERROR_MESSAGES = {
+    403: "This API is read-only: only GET, HEAD and OPTIONS are allowed.",
+    404: "Nothing here: the API's paths are listed in /api/openapi.json.",
+    405: "Only GET, HEAD and OPTIONS are allowed here.",
+}
+
+
+def _answers_json(path: str) -> bool:
+    return path.startswith("/api/") or path == "/oembed"
+
+
+class JsonErrorMiddleware:
+    """Every error under /api/ and on /oembed is JSON, never an HTML page.
+
+    The views answer their own errors in JSON; this catches the rest before a client that
+    expects JSON sees HTML: an unknown path (404), a method the view does not take (405),
+    a POST stopped by the CSRF check (403), and an unexpected failure (500). It must come
+    before CsrfViewMiddleware in MIDDLEWARE, so that it sees the CSRF failure.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not _answers_json(request.path_info)
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        default = "The request is not valid." if status < 500 else "Something went wrong here."
+        replaced = json_error(status, _ERROR_MESSAGES.get(status, default))
+        for header, value in response.headers.items():
+            if header.lower() not in {"content-type", "content-length"}:
+                replaced[header] = value
+        replaced.public_read = getattr(response, "public_read", False)  # type: ignore[attr-defined]
+        return replaced

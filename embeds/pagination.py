@@ -17,6 +17,8 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from embeds.http import whole_number
+
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 
@@ -61,9 +63,10 @@ def cursor_decode(raw: str) -> tuple[datetime, int]:
 def page_limit(raw: str) -> int:
     if not raw:
         return PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    limit = whole_number(raw)
+    if limit is None or not 1 <= limit <= MAX_PAGE_SIZE:
         raise BadQuery(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
-    return int(raw)
+    return limit
 
 
 def page_query(request: HttpRequest) -> PageQuery:

@@ -29,7 +29,7 @@ from django.views.decorators.csp import csp_override
 
 from embeds import badge, services, snippets
 from embeds.api import json_error, letter_etag_parts, public_letter_or_none
-from embeds.http import cache_control, etag_for, public_read, respond
+from embeds.http import cache_control, etag_for, public_read, respond, whole_number
 from letters.models import Letter
 from signatories import counters
 
@@ -144,8 +144,19 @@ def shields(request: HttpRequest, slug: str) -> HttpResponse:
     return respond(request, etag=etag, build=build)
 
 
-def _positive(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else None
+class _BadSize(ValueError):
+    pass
+
+
+def _size(request: HttpRequest, name: str) -> int | None:
+    """An optional maxwidth or maxheight: absent, or a whole number of pixels above 0."""
+    raw = request.GET.get(name, "")
+    if not raw:
+        return None
+    size = whole_number(raw)
+    if not size:
+        raise _BadSize(f"{name} must be a whole number of pixels, 1 or more.")
+    return size
 
 
 def letter_for_url(url: str) -> Letter | None:
@@ -170,8 +181,10 @@ def oembed(request: HttpRequest) -> HttpResponse:
     letter = letter_for_url(request.GET.get("url", ""))
     if letter is None:
         return json_error(404, gettext("No published letter of this site has that URL."))
-    maxwidth = _positive(request.GET.get("maxwidth"))
-    maxheight = _positive(request.GET.get("maxheight"))
+    try:
+        maxwidth, maxheight = _size(request, "maxwidth"), _size(request, "maxheight")
+    except _BadSize as error:
+        return json_error(400, str(error))
     counts = counters.counts_get(letter_id=letter.pk)
     thumbnail = snippets.share_card_url(letter=letter, count=counts.all)
     etag = etag_for(

@@ -1,11 +1,19 @@
-"""How django-allauth fits the site: its mail leaves through a Celery worker."""
+"""How django-allauth fits the site: its mail leaves through a Celery worker, and its rate
+limits key on the client address the same way as the rest of the site."""
 
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_http_methods
 
+from letters.clients import client_ip
 from mailing.tasks import mail_send_after_commit
 
 
@@ -21,3 +29,32 @@ class AccountAdapter(DefaultAccountAdapter):
         }
         message = self.render_mail(template_prefix, email, full_context)
         mail_send_after_commit(message=message)
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The address allauth's rate limits count per: the site's trusted-proxy rule."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine the client's address.")
+        return ip
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """Django admin's login page, replaced: everyone logs in through allauth.
+
+    Django's own admin login checks the password only, so an account with two-factor
+    authentication would reach the admin without its second factor, and past allauth's
+    rate limits. A POST here logs nobody in.
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("admin:index")
+    user = request.user
+    if user.is_authenticated:
+        if user.is_active and user.is_staff:
+            return redirect(target)
+        # Logged in without admin rights: a redirect to the login would loop.
+        raise PermissionDenied("This account has no access to the administration.")
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")

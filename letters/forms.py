@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from letters.models import Letter, Membership
-from letters.validators import reject_control_characters
+from letters.validators import multi_line, reject_control_characters, single_line
 
 
 class LetterForm(forms.ModelForm):
@@ -40,9 +40,18 @@ class LetterForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Publishing checks for a text; a draft may be saved half-written.
         self.fields["body"].required = False
+        for name in ("summary", "invited_signers"):
+            self.fields[name].validators.append(single_line)
+        for name in ("body", "thank_you_message"):
+            self.fields[name].validators.append(multi_line)
         if self.instance.pk and self.instance.status != Letter.Status.DRAFT:
             self.fields["slug"].disabled = True
             self.fields["slug"].help_text = _("Fixed: the letter is public and links to it exist.")
+
+    def validate_unique(self) -> None:
+        """Skip the model's unique check: the slug is its only unique field, and
+        letters.services settles a taken one without telling that someone else drafts
+        under it, which this check would. The database constraint still holds."""
 
     def clean_title(self) -> str:
         title = self.cleaned_data["title"].strip()
@@ -64,7 +73,7 @@ class LetterForm(forms.ModelForm):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label=_("Email address"), max_length=254)
+    email = forms.EmailField(label=_("Email address"), max_length=254, validators=[single_line])
     role = forms.ChoiceField(
         label=_("Role"),
         choices=[(Membership.Role.EDITOR, _("Editor")), (Membership.Role.VIEWER, _("Viewer"))],

@@ -2,6 +2,7 @@ import contextlib
 import difflib
 import hashlib
 import itertools
+import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -97,6 +98,7 @@ def letter_create(*, user: User, fields: Mapping[str, Any]) -> Letter:
     """Start a draft; its creator becomes its owner."""
     letter = Letter(status=Letter.Status.DRAFT)
     _assign(letter=letter, fields=fields)
+    _slug_settle(letter=letter, user=user)
     try:
         with transaction.atomic():
             letter.save()
@@ -104,6 +106,23 @@ def letter_create(*, user: User, fields: Mapping[str, Any]) -> Letter:
         raise LetterActionError(_("This address is already taken. Choose another.")) from None
     Membership.objects.create(letter=letter, user=user, role=Membership.Role.OWNER)
     return letter
+
+
+SLUG_MAX_LENGTH = 80  # Letter.slug
+
+
+def _slug_settle(*, letter: Letter, user: User) -> None:
+    """Give a draft whose chosen address is held by someone else's draft a free one.
+
+    Refusing would tell anyone that a letter is being drafted under that address. An
+    address held by a public letter, or by one of the user's own, is refused as usual:
+    that tells the user nothing they cannot see.
+    """
+    holder = Letter.objects.filter(slug=letter.slug).exclude(pk=letter.pk).first()
+    if holder is None or holder.is_public or holder.memberships.filter(user=user).exists():
+        return
+    stem = letter.slug[: SLUG_MAX_LENGTH - 7]
+    letter.slug = f"{stem}-{secrets.token_hex(3)}"
 
 
 def _assign(*, letter: Letter, fields: Mapping[str, Any]) -> list[str]:
@@ -124,6 +143,8 @@ def letter_update(*, letter: Letter, user: User, fields: Mapping[str, Any]) -> L
     changed = _assign(letter=letter, fields=fields)
     if not changed:
         return letter
+    if "slug" in changed:
+        _slug_settle(letter=letter, user=user)
     if letter.status != Letter.Status.DRAFT and {"title", "body"} & set(changed):
         _check_publishable(letter=letter, check_closing=False)
         letter.current_version = _version_add(letter=letter, user=user)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from letters.validators import multi_line, single_line
 from moderation.selectors import HELD_BY_LIMITS, ModerationFilter
 from signatories.models import Signature
 
@@ -26,7 +27,11 @@ class FilterForm(forms.Form):
     """The filters of the moderation list; also the criteria of a bulk removal."""
 
     q = forms.CharField(
-        label=_("Name, email or organization"), max_length=100, required=False, strip=True
+        label=_("Name, email or organization"),
+        max_length=100,
+        required=False,
+        strip=True,
+        validators=[single_line],
     )
     status = forms.ChoiceField(
         label=_("Status"),
@@ -49,6 +54,7 @@ class FilterForm(forms.Form):
         max_length=254,
         required=False,
         help_text=_("The part after @, for example example.org."),
+        validators=[single_line],
     )
     network = forms.CharField(
         label=_("Network"), max_length=16, required=False, widget=forms.HiddenInput
@@ -110,6 +116,7 @@ class BulkRemoveForm(FilterForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Published in the letter's correction log. Name no one."),
         error_messages={"required": _("Give a reason for the removal.")},
+        validators=[multi_line],
     )
     expected = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
@@ -145,6 +152,7 @@ class RemoveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Published in the letter's correction log. Name no one."),
         error_messages={"required": _("Give a reason for the removal.")},
+        validators=[multi_line],
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -158,6 +166,7 @@ class HoldForm(forms.Form):
         max_length=500,
         required=False,
         help_text=_("Not published."),
+        validators=[single_line],
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -176,4 +185,5 @@ class VerifyForm(forms.Form):
         max_length=300,
         required=False,
         help_text=_("For the other organizers, for example who checked and where. Not published."),
+        validators=[single_line],
     )

@@ -77,9 +77,13 @@ def _datetime_param(value: datetime | None) -> str:
 
 
 def signature_list_for_moderation(
-    *, letter: Letter, filters: ModerationFilter
+    *, letter: Letter, filters: ModerationFilter, search_emails: bool = True
 ) -> QuerySet[Signature]:
-    """Every signature of a letter matching ``filters``, whatever its status."""
+    """Every signature of a letter matching ``filters``, whatever its status.
+
+    ``search_emails`` off (for viewers, who are not shown addresses) keeps the search
+    from matching addresses, so that it cannot be used to find them out.
+    """
     rows = Signature.objects.filter(letter=letter)
     if filters.status:
         rows = rows.filter(status=filters.status)
@@ -99,11 +103,10 @@ def signature_list_for_moderation(
         rows = rows.filter(status=Signature.Status.HELD, hold_reason=filters.held_by)
     if filters.q:
         # icontains on PostgreSQL uses the trigram indexes of migration 0003.
-        rows = rows.filter(
-            Q(name__icontains=filters.q)
-            | Q(email_normalized__icontains=filters.q)
-            | Q(organization__icontains=filters.q)
-        )
+        found = Q(name__icontains=filters.q) | Q(organization__icontains=filters.q)
+        if search_emails:
+            found |= Q(email_normalized__icontains=filters.q)
+        rows = rows.filter(found)
     return rows
 
 
@@ -123,15 +126,16 @@ def signature_page_for_moderation(
     after: int | None = None,
     before: int | None = None,
     per_page: int = 50,
+    search_emails: bool = True,
 ) -> KeysetPage:
     """A page of signatures, newest first, found by id so that no page runs a COUNT(*).
 
     ``after`` gives the page of signatures older than that id, ``before`` the page of
     those newer than it.
     """
-    rows = signature_list_for_moderation(letter=letter, filters=filters).select_related(
-        "moderation"
-    )
+    rows = signature_list_for_moderation(
+        letter=letter, filters=filters, search_emails=search_emails
+    ).select_related("moderation")
     if before is not None:
         found = list(rows.filter(pk__gt=before).order_by("pk")[: per_page + 1])
         more_newer = len(found) > per_page

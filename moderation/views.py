@@ -48,6 +48,9 @@ def signature_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
     access = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
     letter = access.letter
     form = FilterForm(request.GET)
+    if not access.can_edit:
+        # Viewers are not shown signers' addresses, nor can they search by them.
+        form.fields["q"].label = _("Name or organization")
     cursor = CursorForm(request.GET)
     context: dict[str, Any] = {
         "letter": letter,
@@ -66,6 +69,7 @@ def signature_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
         filters=filters,
         after=cursor.cleaned_data["after"],
         before=cursor.cleaned_data["before"],
+        search_emails=access.can_edit,
     )
     criteria = filters.as_criteria()
     flags = selectors.signature_flags(letter=letter, signatures=page.items)

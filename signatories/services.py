@@ -6,6 +6,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from letters import ratelimits
@@ -394,10 +395,14 @@ def signature_purge_unconfirmed() -> int:
     """Delete signatures never confirmed within the retention period; return how many.
 
     Nobody is counted or listed without confirming, so there is no reason to keep the
-    name and address of someone who never did.
+    name and address of someone who never did, nor of someone held or removed before
+    confirming. The organizers' audit rows about them stay, without the link to the person
+    (``ModerationAction.signature`` erases it on delete).
     """
     cutoff = timezone.now() - timedelta(days=settings.PENDING_RETENTION_DAYS)
-    _, by_model = Signature.objects.filter(
-        status=Signature.Status.PENDING, created_at__lt=cutoff
-    ).delete()
+    never_confirmed = Q(status=Signature.Status.PENDING) | Q(
+        status__in=[Signature.Status.HELD, Signature.Status.REMOVED],
+        status_before_moderation=Signature.Status.PENDING,
+    )
+    _, by_model = Signature.objects.filter(never_confirmed, created_at__lt=cutoff).delete()
     return by_model.get(Signature._meta.label, 0)
