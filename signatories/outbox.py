@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from mailing import outbox as mail_outbox
 from mailing.messages import connection
+from mailing.tasks import enqueue
 from signatories import emails
 from signatories.models import OutboxMessage, Signature
 from signatories.tokens import token_hash, withdraw_token
@@ -69,7 +70,7 @@ def outbox_kick() -> None:
         if settings.CELERY_TASK_ALWAYS_EAGER or cache.add(
             OUTBOX_KICK_KEY, 1, timeout=OUTBOX_KICK_SECONDS
         ):
-            outbox_drain.delay()
+            enqueue(outbox_drain)
     except (KombuError, RedisError, OSError, RuntimeError):
         log.warning(
             "Could not announce new outbox messages; the sweep will send them", exc_info=True
