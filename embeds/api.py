@@ -111,7 +111,8 @@ def letter_list(request: HttpRequest) -> HttpResponse:
         at, pk = after
         letters = letters.filter(Q(published_at__lt=at) | Q(published_at=at, pk__lt=pk))
     page = list(letters[: limit + 1])
-    rows = [(letter, counters.counts_get(letter_id=letter.pk)) for letter in page[:limit]]
+    counts_of = counters.counts_get_many(letter_ids=[letter.pk for letter in page[:limit]])
+    rows = [(letter, counts_of[letter.pk]) for letter in page[:limit]]
     parts = [
         part for letter, counts in rows for part in letter_etag_parts(letter=letter, counts=counts)
     ]

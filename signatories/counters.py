@@ -12,14 +12,17 @@ Without REDIS_URL (the embedded default) the same numbers live in the process-lo
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache as memoize
+from typing import cast
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q
 
+from mailing.breaker import UNAVAILABLE, BreakerOpen, breaker_for
 from signatories.models import Signature
 
 log = logging.getLogger(__name__)
@@ -58,13 +61,36 @@ class Counts:
 
 
 @memoize
-def _redis() -> redis.Redis:
+def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(
-        settings.REDIS_URL,
+        url,
         socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
         socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
         decode_responses=True,
     )
+
+
+def _redis[T](command: Callable[[redis.Redis], T]) -> T:
+    """Run ``command`` on the counters' Redis through its circuit breaker.
+
+    Raises a RedisError when Redis is down, hung or skipped after a recent failure; every
+    caller then falls back to the rows.
+    """
+    breaker = breaker_for(settings.REDIS_URL)
+    breaker.check()
+    try:
+        result = command(_client(settings.REDIS_URL))
+    except UNAVAILABLE as error:
+        breaker.failed(error)
+        raise
+    breaker.succeeded()
+    return result
+
+
+def _warn(message: str, letter_id: object, error: redis.RedisError) -> None:
+    # While the breaker is open, every page would log the same line: the breaker logged it.
+    level = logging.DEBUG if isinstance(error, BreakerOpen) else logging.WARNING
+    log.log(level, message, letter_id, exc_info=level == logging.WARNING)
 
 
 def _key(letter_id: int) -> str:
@@ -81,16 +107,58 @@ def counts_from_rows(*, letter_id: int) -> Counts:
 
 def counts_get(*, letter_id: int) -> Counts:
     """The current counts of one letter, from Redis; rebuilt from the rows when missing."""
-    if not settings.REDIS_URL:
-        return _local_get(letter_id)
+    return counts_get_many(letter_ids=[letter_id])[letter_id]
+
+
+def counts_get_many(*, letter_ids: Sequence[int]) -> dict[int, Counts]:
+    """The counts of several letters in one round trip to Redis (lists, the API).
+
+    A missing or unreadable hash is rebuilt from the rows; when Redis is unavailable all
+    of them are counted from the rows, in one query.
+    """
+    if not settings.REDIS_URL or not letter_ids:
+        return {letter_id: _local_get(letter_id) for letter_id in letter_ids}
     try:
-        data = _redis().hgetall(_key(letter_id))
-    except redis.RedisError:
-        log.warning("Redis unavailable; counting letter %s from the rows", letter_id)
-        return counts_from_rows(letter_id=letter_id)
-    if "all" in data:
-        return Counts(int(data["all"]), int(data["hidden"]), float(data.get("ts") or 0) or None)
-    return counts_rebuild(letter_id=letter_id, expected=None)
+        hashes = _redis(lambda client: _hgetall_many(client, letter_ids))
+    except redis.RedisError as error:
+        _warn("Redis unavailable; counting letters %s from the rows", letter_ids, error)
+        return counts_from_rows_many(letter_ids=letter_ids)
+    found: dict[int, Counts] = {}
+    for letter_id, data in zip(letter_ids, hashes, strict=True):
+        counts = _parse(data)
+        if counts is None:
+            # Missing, or not numbers (a hand edit, a bug elsewhere): the rows decide.
+            counts = counts_rebuild(letter_id=letter_id, expected=data.get("all"))
+        found[letter_id] = counts
+    return found
+
+
+def _hgetall_many(client: redis.Redis, letter_ids: Sequence[int]) -> list[dict[str, str]]:
+    pipeline = client.pipeline(transaction=False)
+    for letter_id in letter_ids:
+        pipeline.hgetall(_key(letter_id))
+    return pipeline.execute()
+
+
+def _parse(data: dict[str, str]) -> Counts | None:
+    try:
+        counts = Counts(int(data["all"]), int(data["hidden"]), float(data.get("ts") or 0) or None)
+    except (KeyError, ValueError):
+        return None
+    return counts if 0 <= counts.hidden <= counts.all else None
+
+
+def counts_from_rows_many(*, letter_ids: Sequence[int]) -> dict[int, Counts]:
+    """Recount several letters from the rows in one query. Not for page views either."""
+    rows = (
+        Signature.objects.filter(letter_id__in=letter_ids, status=Signature.Status.CONFIRMED)
+        .values("letter_id")
+        .annotate(all=Count("pk"), hidden=Count("pk", filter=Q(show_name=False)))
+        .order_by()
+    )
+    now = time.time()
+    found = {row["letter_id"]: Counts(row["all"], row["hidden"], now) for row in rows}
+    return {letter_id: found.get(letter_id, Counts(0, 0, now)) for letter_id in letter_ids}
 
 
 def counts_add(*, letter_id: int, all: int, hidden: int) -> int | None:
@@ -102,33 +170,40 @@ def counts_add(*, letter_id: int, all: int, hidden: int) -> int | None:
     if not settings.REDIS_URL:
         return _local_add(letter_id, all, hidden)
     try:
-        total = _redis().eval(_BUMP, 1, _key(letter_id), all, hidden, time.time())
-    except redis.RedisError:
-        # The hash is now stale; drop it so the next read rebuilds it from the rows.
-        log.warning("Redis unavailable; count of letter %s will be rebuilt", letter_id)
+        total = _redis(
+            lambda client: client.eval(_BUMP, 1, _key(letter_id), all, hidden, time.time())
+        )
+    except redis.RedisError as error:
+        # The hash is now stale (or was not numbers); drop it so the next read rebuilds it.
+        _warn("Could not move the count of letter %s; it will be rebuilt", letter_id, error)
         counts_forget(letter_id=letter_id)
         return None
     return None if total < 0 else int(total)
 
 
-def counts_rebuild(*, letter_id: int, expected: int | None) -> Counts:
-    """Recount from the rows and store the result unless the count moved meanwhile."""
+def counts_rebuild(*, letter_id: int, expected: int | str | None) -> Counts:
+    """Recount from the rows and store the result unless the count moved meanwhile.
+
+    ``expected`` is the ``all`` field read before counting (None: there was no hash).
+    """
     counts = counts_from_rows(letter_id=letter_id)
     if not settings.REDIS_URL:
         _local_set(letter_id, counts)
         return counts
     try:
-        _redis().eval(
-            _SET_IF_UNCHANGED,
-            1,
-            _key(letter_id),
-            "" if expected is None else str(expected),
-            counts.all,
-            counts.hidden,
-            counts.updated or time.time(),
+        _redis(
+            lambda client: client.eval(
+                _SET_IF_UNCHANGED,
+                1,
+                _key(letter_id),
+                "" if expected is None else str(expected),
+                counts.all,
+                counts.hidden,
+                counts.updated or time.time(),
+            )
         )
-    except redis.RedisError:
-        log.warning("Redis unavailable; count of letter %s not stored", letter_id)
+    except redis.RedisError as error:
+        _warn("Redis unavailable; count of letter %s not stored", letter_id, error)
     return counts
 
 
@@ -136,8 +211,8 @@ def counts_reconcile(*, letter_id: int) -> Counts:
     """Correct any drift between Redis and the rows (a rare race or a Redis restart)."""
     if not settings.REDIS_URL:
         return counts_rebuild(letter_id=letter_id, expected=None)
-    current = _redis().hget(_key(letter_id), "all")
-    return counts_rebuild(letter_id=letter_id, expected=None if current is None else int(current))
+    current = cast(str | None, _redis(lambda client: client.hget(_key(letter_id), "all")))
+    return counts_rebuild(letter_id=letter_id, expected=current)
 
 
 def counts_forget(*, letter_id: int) -> None:
@@ -145,9 +220,9 @@ def counts_forget(*, letter_id: int) -> None:
         cache.delete_many([f"sigcount:{letter_id}:all", f"sigcount:{letter_id}:hidden"])
         return
     try:
-        _redis().delete(_key(letter_id))
-    except redis.RedisError:
-        log.exception("Could not drop the count of letter %s", letter_id)
+        _redis(lambda client: client.delete(_key(letter_id)))
+    except redis.RedisError as error:
+        _warn("Could not drop the count of letter %s", letter_id, error)
 
 
 def _local_get(letter_id: int) -> Counts:
