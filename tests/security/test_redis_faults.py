@@ -8,6 +8,7 @@ the socket timeouts they would otherwise wait for), kept generous.
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +29,7 @@ from tests.factories import make_letter, make_member, make_signature, make_user
 
 pytestmark = pytest.mark.django_db
 
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 TIMEOUT = 2.0  # seconds: each Redis call of a page would wait this long without the breaker
 
 
@@ -54,7 +56,7 @@ def private_redis(settings) -> Iterator[PrivateRedis]:
     """A redis-server of this test's own, used as the cache and for the counts."""
     port = _free_port()
     process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
