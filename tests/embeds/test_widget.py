@@ -164,7 +164,9 @@ def test_a_confirmation_changes_the_count_an_open_widget_fetches(
 def scripts_of(html: str) -> list[Path]:
     """The files of the scripts a page loads, in order."""
     sources = [attrs["src"] or "" for tag, attrs in Tags.of(html) if tag == "script"]
-    return [Path(finders.find(src.removeprefix(settings.STATIC_URL))) for src in sources]
+    found = [finders.find(src.removeprefix(settings.STATIC_URL)) for src in sources]
+    assert all(isinstance(path, str) for path in found), f"a script is missing: {sources}"
+    return [Path(str(path)) for path in found]
 
 
 def test_the_widget_polls_often_enough_and_pauses_while_hidden(client):
