@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 UNAVAILABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+def _now() -> float:
+    return time.monotonic()
+
+
 class BreakerOpen(RedisConnectionError):
     """Raised instead of calling a server whose breaker is open.
 
@@ -41,7 +45,7 @@ class Breaker:
 
     @property
     def is_open(self) -> bool:
-        return time.monotonic() < self._open_until
+        return _now() < self._open_until
 
     def check(self) -> None:
         """Raise BreakerOpen while the server is being skipped."""
@@ -52,7 +56,7 @@ class Breaker:
         seconds = settings.REDIS_BREAKER_SECONDS
         with self._lock:
             first = self._open_until == 0.0
-            self._open_until = time.monotonic() + seconds
+            self._open_until = _now() + seconds
         name = f"{type(error).__name__}: {error}"
         if first:
             log.error(
