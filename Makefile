@@ -14,20 +14,29 @@ $(CURDIR)/var/tools/bin/uv:
 install: $(if $(filter uv,$(UV)),,$(CURDIR)/var/tools/bin/uv)
 	$(UV) sync --locked
 
+# The demo admin is a superuser whose password `make run` prints: made by default only in the
+# embedded default, which serves 127.0.0.1 alone. DEMO_ADMIN=1 asks for it in production
+# mode too, DEMO_ADMIN=0 never makes it.
+ifeq ($(strip $(DATABASE_URL)),)
+DEMO_ADMIN ?= 1
+else
+DEMO_ADMIN ?= 0
+endif
+
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(MANAGE) migrate --noinput
-	$(MANAGE) seed_demo
+	$(MANAGE) seed_demo$(if $(filter 1 true yes on,$(DEMO_ADMIN)), --admin)
 ifeq ($(strip $(DATABASE_URL)),)
 	@echo "Embedded default: SQLite, tasks in-process, mail in var/outbox/ (http://127.0.0.1:$(PORT)/dev/outbox/)"
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 else
 	$(MANAGE) collectstatic --noinput -v 0
-	@echo "Production mode: gunicorn on 127.0.0.1:$(PORT) and a Celery worker with beat"
+	@echo "Production mode: gunicorn on 127.0.0.1:$(PORT) and a Celery worker with beat (restarted if it exits)"
 	@trap 'kill 0' EXIT INT TERM; \
-	  $(UV) run --locked celery -A config worker --beat --schedule var/celerybeat-schedule -Q default,mail,bulk --concurrency 2 --loglevel INFO & \
+	  bin/keep-running "Celery worker" $(UV) run --locked celery -A config worker --beat --schedule var/celerybeat-schedule -Q default,mail,bulk --concurrency 2 --loglevel INFO & \
 	  $(UV) run --locked gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - & \
-	  wait -n
+	  wait $$!
 endif
 
 test: install

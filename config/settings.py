@@ -195,13 +195,18 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and Redis ---------------------------------------------------------------------
-# Redis holds the live counters, rate limits and the Celery queue. Every call to it has a
-# short timeout so that a sign request never hangs when Redis is down.
-REDIS_TIMEOUT_SECONDS = 2
+# Redis holds the live counters, rate limits, cached pages and the Celery queue: nothing
+# the database cannot rebuild. Every call to it has a short timeout, and after one failure
+# a circuit breaker (mailing.breaker) skips that server for REDIS_BREAKER_SECONDS, so a
+# hung Redis costs a page at most one timeout and the following pages none.
+REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_MS", 500, minimum=50) / 1000
+REDIS_BREAKER_SECONDS = env_int("REDIS_BREAKER_SECONDS", 30, minimum=1)
+# Publishing a task waits a little longer: the workers' connection to the broker uses it too.
+BROKER_TIMEOUT_SECONDS = env_int("BROKER_TIMEOUT_MS", 2000, minimum=100) / 1000
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.BreakerRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "undersigned"),
             "OPTIONS": {
@@ -224,11 +229,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
-    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False

@@ -69,7 +69,8 @@ def letter_list(request: HttpRequest) -> HttpResponse:
     page = cursor_page(
         selectors.letter_list_index(), query=query, order_field="published_at", path=request.path
     )
-    rows = [(letter, counters.counts_get(letter_id=letter.pk)) for letter in page.rows]
+    counts_of = counters.counts_get_many(letter_ids=[letter.pk for letter in page.rows])
+    rows = [(letter, counts_of[letter.pk]) for letter in page.rows]
     parts = [
         part for letter, counts in rows for part in letter_etag_parts(letter=letter, counts=counts)
     ]

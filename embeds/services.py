@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 from redis.exceptions import RedisError
 
 from letters.models import Letter
+from mailing.tasks import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,6 @@ def share_card_maybe_refresh(*, letter_id: int, count: int) -> None:
     milestone = share_card_milestone(count)
     try:
         if cache.add(f"share-card-queued:{letter_id}:{milestone}", 1, timeout=3600):
-            share_card_generate.delay(letter_id=letter_id)
+            enqueue(share_card_generate, letter_id=letter_id)
     except (KombuError, RedisError, OSError, RuntimeError):  # the card can wait
         log.warning("Could not queue the share card of letter %s", letter_id)

@@ -3,9 +3,14 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# The longest letter text, in characters; also the most the Markdown renderer reads.
+BODY_MAX_LENGTH = 50_000
 
 
 class Letter(models.Model):
@@ -19,7 +24,11 @@ class Letter(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
-    body = models.TextField(_("text"), help_text=_("Markdown. Scripts and raw HTML are removed."))
+    body = models.TextField(
+        _("text"),
+        max_length=BODY_MAX_LENGTH,
+        help_text=_("Markdown. Scripts and raw HTML are removed."),
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(
@@ -77,6 +86,14 @@ class Letter(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(goal__isnull=True) | Q(goal__gt=0), name="letter_goal_positive"
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), BODY_MAX_LENGTH),
+                name="letter_body_max_length",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("thank_you_message"), 2000),
+                name="letter_thank_you_max_length",
             ),
         ]
         indexes = [models.Index(fields=["status", "-published_at"])]

@@ -2,12 +2,13 @@ import contextlib
 import difflib
 import hashlib
 import itertools
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-import markdown
+import cmarkgfm
 import nh3
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -18,13 +19,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.html import linebreaks
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from redis.exceptions import RedisError
 
 from letters import tasks
 from letters.errors import ServiceError
-from letters.models import Invitation, Letter, LetterVersion, Membership
+from letters.models import BODY_MAX_LENGTH, Invitation, Letter, LetterVersion, Membership
 from letters.signals import letter_published
 from mailing.addresses import email_normalize
 
@@ -34,9 +36,24 @@ _ALLOWED_TAGS = {
 }  # fmt: skip
 
 
+# The longest text the renderer reads; every Markdown field is at most this long.
+MARKDOWN_MAX_CHARS = BODY_MAX_LENGTH
+# Quotes and lists inside each other deeper than this are shown as plain text: no letter
+# needs them, and the sanitiser's HTML parser is quadratic in the depth of nesting.
+MARKDOWN_MAX_NESTING = 32
+_CONTAINER_TAG = re.compile(r"<(/?)(?:blockquote|ol|ul|li)\b")
+
+
 def letter_render_markdown(*, text: str) -> str:
-    """Render Markdown to HTML that keeps formatting and drops scripts and handlers."""
-    html = markdown.markdown(text, extensions=["sane_lists"], output_format="html")
+    """Render Markdown to HTML that keeps formatting and drops scripts and handlers.
+
+    cmark (CommonMark, in C) is linear in the length of the text; raw HTML is dropped, and
+    the text is cut to MARKDOWN_MAX_CHARS, so no input can hold a worker for long.
+    """
+    text = text[:MARKDOWN_MAX_CHARS]
+    html = cmarkgfm.markdown_to_html(text)
+    if _too_deep(html):
+        html = linebreaks(text, autoescape=True)
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
@@ -44,6 +61,15 @@ def letter_render_markdown(*, text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def _too_deep(html: str) -> bool:
+    depth = 0
+    for match in _CONTAINER_TAG.finditer(html):
+        depth += -1 if match.group(1) else 1
+        if depth > MARKDOWN_MAX_NESTING:
+            return True
+    return False
 
 
 def letter_body_html(*, letter: Letter) -> str:

@@ -7,13 +7,15 @@ from smtplib import SMTPException
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from kombu.exceptions import KombuError
+from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
 
 from mailing import messages
 from mailing.addresses import address_mask
+from mailing.breaker import UNAVAILABLE, Breaker, breaker_for
 from mailing.outbox import error_is_permanent, error_text
 from mailing.suppression import address_is_suppressed
 
@@ -48,14 +50,28 @@ def enqueue(task: Task, /, *, countdown: int = 0, **kwargs: Any) -> bool:
     """Queue ``task`` with keyword arguments; never raises. False when the broker refused.
 
     A broker that is down must not break the request or the service that asked: each
-    caller has a sweep that finds the work again.
+    caller has a sweep that finds the work again. A Redis broker that failed is skipped
+    for a while (mailing.breaker), so a hung one costs one timeout, not one per request.
     """
+    breaker = _broker_breaker()
+    if breaker is not None and breaker.is_open:
+        log.debug("Broker skipped after a failure; a sweep will queue %s", task.name)
+        return False
     try:
         task.apply_async(kwargs=kwargs, countdown=countdown)
-    except (KombuError, RedisError, OSError, RuntimeError):
+    except (KombuError, RedisError, OSError, RuntimeError) as error:
         log.warning("Could not queue %s; a sweep will find the work", task.name, exc_info=True)
+        if breaker is not None and isinstance(error, (OperationalError, *UNAVAILABLE)):
+            breaker.failed(error)
         return False
+    if breaker is not None:
+        breaker.succeeded()
     return True
+
+
+def _broker_breaker() -> Breaker | None:
+    url = settings.CELERY_BROKER_URL
+    return breaker_for(url) if url.startswith(("redis://", "rediss://")) else None
 
 
 def enqueue_after_commit(task: Task, /, **kwargs: Any) -> None:

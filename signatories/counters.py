@@ -9,11 +9,15 @@ missing count is rebuilt from the rows; ``counts_reconcile`` and the ``rebuild_c
 command recompute it from the rows. A recount is stored only if ``moves`` did not change
 while it read the rows, so a change committed meanwhile is never lost.
 
+Redis is reached through a circuit breaker (mailing.breaker): while it is down, hung or
+skipped after a recent failure, counts come from the rows.
+
 Without REDIS_URL (the embedded default) the same numbers live in the process-local cache.
 """
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache as memoize
 
@@ -22,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q
 
+from mailing.breaker import UNAVAILABLE, BreakerOpen, breaker_for
 from signatories.models import Signature
 
 log = logging.getLogger(__name__)
@@ -63,13 +68,36 @@ class Counts:
 
 
 @memoize
-def _redis() -> redis.Redis:
+def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(
-        settings.REDIS_URL,
+        url,
         socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
         socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
         decode_responses=True,
     )
+
+
+def _redis[T](command: Callable[[redis.Redis], T]) -> T:
+    """Run ``command`` on the counters' Redis through its circuit breaker.
+
+    Raises a RedisError when Redis is down, hung or skipped after a recent failure; every
+    caller then falls back to the rows.
+    """
+    breaker = breaker_for(settings.REDIS_URL)
+    breaker.check()
+    try:
+        result = command(_client(settings.REDIS_URL))
+    except UNAVAILABLE as error:
+        breaker.failed(error)
+        raise
+    breaker.succeeded()
+    return result
+
+
+def _warn(message: str, letter_id: object, error: redis.RedisError) -> None:
+    # While the breaker is open, every page would log the same line: the breaker logged it.
+    level = logging.DEBUG if isinstance(error, BreakerOpen) else logging.WARNING
+    log.log(level, message, letter_id, exc_info=level == logging.WARNING)
 
 
 def _key(letter_id: int) -> str:
@@ -86,16 +114,58 @@ def counts_from_rows(*, letter_id: int) -> Counts:
 
 def counts_get(*, letter_id: int) -> Counts:
     """The current counts of one letter, from Redis; rebuilt from the rows when missing."""
-    if not settings.REDIS_URL:
-        return _local_get(letter_id)
+    return counts_get_many(letter_ids=[letter_id])[letter_id]
+
+
+def counts_get_many(*, letter_ids: Sequence[int]) -> dict[int, Counts]:
+    """The counts of several letters in one round trip to Redis (lists, the API).
+
+    A missing or unreadable hash is rebuilt from the rows; when Redis is unavailable all
+    of them are counted from the rows, in one query.
+    """
+    if not settings.REDIS_URL or not letter_ids:
+        return {letter_id: _local_get(letter_id) for letter_id in letter_ids}
     try:
-        data = _redis().hgetall(_key(letter_id))
-    except redis.RedisError:
-        log.warning("Redis unavailable; counting letter %s from the rows", letter_id)
-        return counts_from_rows(letter_id=letter_id)
-    if "all" in data:
-        return Counts(int(data["all"]), int(data["hidden"]), float(data.get("ts") or 0) or None)
-    return counts_rebuild(letter_id=letter_id, expected=_text(data.get("moves")))
+        hashes = _redis(lambda client: _hgetall_many(client, letter_ids))
+    except redis.RedisError as error:
+        _warn("Redis unavailable; counting letters %s from the rows", letter_ids, error)
+        return counts_from_rows_many(letter_ids=letter_ids)
+    found: dict[int, Counts] = {}
+    for letter_id, data in zip(letter_ids, hashes, strict=True):
+        counts = _parse(data)
+        if counts is None:
+            # Missing, or not numbers (a hand edit, a bug elsewhere): the rows decide.
+            counts = counts_rebuild(letter_id=letter_id, expected=data.get("moves"))
+        found[letter_id] = counts
+    return found
+
+
+def _hgetall_many(client: redis.Redis, letter_ids: Sequence[int]) -> list[dict[str, str]]:
+    pipeline = client.pipeline(transaction=False)
+    for letter_id in letter_ids:
+        pipeline.hgetall(_key(letter_id))
+    return pipeline.execute()
+
+
+def _parse(data: dict[str, str]) -> Counts | None:
+    try:
+        counts = Counts(int(data["all"]), int(data["hidden"]), float(data.get("ts") or 0) or None)
+    except (KeyError, ValueError):
+        return None
+    return counts if 0 <= counts.hidden <= counts.all else None
+
+
+def counts_from_rows_many(*, letter_ids: Sequence[int]) -> dict[int, Counts]:
+    """Recount several letters from the rows in one query. Not for page views either."""
+    rows = (
+        Signature.objects.filter(letter_id__in=letter_ids, status=Signature.Status.CONFIRMED)
+        .values("letter_id")
+        .annotate(all=Count("pk"), hidden=Count("pk", filter=Q(show_name=False)))
+        .order_by()
+    )
+    now = time.time()
+    found = {row["letter_id"]: Counts(row["all"], row["hidden"], now) for row in rows}
+    return {letter_id: found.get(letter_id, Counts(0, 0, now)) for letter_id in letter_ids}
 
 
 def counts_add(*, letter_id: int, all: int, hidden: int) -> int | None:
@@ -107,10 +177,12 @@ def counts_add(*, letter_id: int, all: int, hidden: int) -> int | None:
     if not settings.REDIS_URL:
         return _local_add(letter_id, all, hidden)
     try:
-        total = _redis().eval(_BUMP, 1, _key(letter_id), all, hidden, time.time())
-    except redis.RedisError:
-        # The hash is now stale; drop it so the next read rebuilds it from the rows.
-        log.warning("Redis unavailable; count of letter %s will be rebuilt", letter_id)
+        total = _redis(
+            lambda client: client.eval(_BUMP, 1, _key(letter_id), all, hidden, time.time())
+        )
+    except redis.RedisError as error:
+        # The hash is now stale (or was not numbers); drop it so the next read rebuilds it.
+        _warn("Could not move the count of letter %s; it will be rebuilt", letter_id, error)
         counts_forget(letter_id=letter_id)
         return None
     return None if total < 0 else int(total)
@@ -138,21 +210,24 @@ def counts_rebuild(*, letter_id: int, expected: str | None) -> Counts:
             counts = counts_from_rows(letter_id=letter_id)
         log.warning("Count of letter %s kept moving during its recount", letter_id)
         _store(letter_id, counts, expected=None, force=True)
-    except redis.RedisError:
-        log.warning("Redis unavailable; count of letter %s not stored", letter_id)
+    except redis.RedisError as error:
+        _warn("Redis unavailable; count of letter %s not stored", letter_id, error)
     return counts
 
 
 def _store(letter_id: int, counts: Counts, *, expected: str | None, force: bool = False) -> bool:
+    version = "*" if force else ("" if expected is None else expected)
     return bool(
-        _redis().eval(
-            _SET_IF_UNCHANGED,
-            1,
-            _key(letter_id),
-            "*" if force else ("" if expected is None else expected),
-            counts.all,
-            counts.hidden,
-            counts.updated or time.time(),
+        _redis(
+            lambda client: client.eval(
+                _SET_IF_UNCHANGED,
+                1,
+                _key(letter_id),
+                version,
+                counts.all,
+                counts.hidden,
+                counts.updated or time.time(),
+            )
         )
     )
 
@@ -165,10 +240,7 @@ def counts_reconcile(*, letter_id: int) -> Counts:
 
 
 def _moves(letter_id: int) -> str | None:
-    return _text(_redis().hget(_key(letter_id), "moves"))
-
-
-def _text(value: object) -> str | None:
+    value = _redis(lambda client: client.hget(_key(letter_id), "moves"))
     return None if value is None else str(value)
 
 
@@ -177,9 +249,9 @@ def counts_forget(*, letter_id: int) -> None:
         cache.delete_many([f"sigcount:{letter_id}:all", f"sigcount:{letter_id}:hidden"])
         return
     try:
-        _redis().delete(_key(letter_id))
-    except redis.RedisError:
-        log.exception("Could not drop the count of letter %s", letter_id)
+        _redis(lambda client: client.delete(_key(letter_id)))
+    except redis.RedisError as error:
+        _warn("Could not drop the count of letter %s", letter_id, error)
 
 
 def _local_get(letter_id: int) -> Counts:

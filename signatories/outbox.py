@@ -22,6 +22,7 @@ from mailing.addresses import address_hash, address_mask
 from mailing.messages import connection
 from mailing.status import Failure, QueueStatus
 from mailing.suppression import hash_is_suppressed
+from mailing.tasks import enqueue
 from signatories import emails
 from signatories.models import LetterSuppression, OutboxMessage, Signature
 from signatories.tokens import confirmation_token, token_hash, withdraw_token
@@ -84,7 +85,7 @@ def outbox_kick() -> None:
         if settings.CELERY_TASK_ALWAYS_EAGER or cache.add(
             OUTBOX_KICK_KEY, 1, timeout=OUTBOX_KICK_SECONDS
         ):
-            outbox_drain.delay()
+            enqueue(outbox_drain)
     except (KombuError, RedisError, OSError, RuntimeError):
         log.warning(
             "Could not announce new outbox messages; the sweep will send them", exc_info=True

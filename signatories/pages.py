@@ -25,5 +25,6 @@ def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, o
 
 
 def index_part(*, letters: Sequence[Letter]) -> dict[int, dict[str, object]]:
-    """Each letter's count on the index."""
-    return {letter.pk: {"counts": counters.counts_get(letter_id=letter.pk)} for letter in letters}
+    """Each letter's count on the index, read in one round trip."""
+    counts = counters.counts_get_many(letter_ids=[letter.pk for letter in letters])
+    return {letter.pk: {"counts": counts[letter.pk]} for letter in letters}

@@ -70,6 +70,9 @@ def dashboard_rows(*, user: User) -> list[DashboardRow]:
         .order_by("-letter__created_at")
     )
     letter_ids = [m.letter_id for m in memberships]
+    totals = counters.counts_get_many(
+        letter_ids=[m.letter_id for m in memberships if m.letter.is_public]
+    )
     today = dict(
         Signature.objects.filter(
             letter_id__in=letter_ids,
@@ -85,7 +88,7 @@ def dashboard_rows(*, user: User) -> list[DashboardRow]:
             letter=m.letter,
             role=m.role,
             today=today.get(m.letter_id, 0),
-            total=counters.counts_get(letter_id=m.letter_id).all if m.letter.is_public else 0,
+            total=totals[m.letter_id].all if m.letter.is_public else 0,
         )
         for m in memberships
     ]

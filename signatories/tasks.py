@@ -1,6 +1,11 @@
+import logging
+
 from letters.models import Letter
+from mailing.breaker import BreakerOpen
 from mailing.tasks import durable_task, enqueue, periodic_task
 from signatories import counters, outbox, services
+
+log = logging.getLogger(__name__)
 
 
 @durable_task()
@@ -31,11 +36,25 @@ def outbox_sweep() -> None:
 
 @periodic_task()
 def counts_reconcile() -> None:
-    """Periodic: correct any drift between the Redis counts and the rows."""
-    for letter_id in Letter.objects.exclude(status=Letter.Status.DRAFT).values_list(
-        "pk", flat=True
-    ):
-        counters.counts_reconcile(letter_id=letter_id)
+    """Periodic: correct any drift between the Redis counts and the rows.
+
+    One letter that cannot be reconciled is logged and skipped; the others still are.
+    """
+    letter_ids = (
+        Letter.objects.exclude(status=Letter.Status.DRAFT)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for letter_id in letter_ids:
+        try:
+            counters.counts_reconcile(letter_id=letter_id)
+        except BreakerOpen:
+            log.warning("Redis unavailable: counts not reconciled until the next run")
+            return
+        # Whatever broke one letter (a bad value, a timeout, a database error) must not
+        # leave the letters after it unreconciled until the end of time.
+        except Exception:
+            log.exception("Could not reconcile the count of letter %s; going on", letter_id)
 
 
 @periodic_task()

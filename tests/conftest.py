@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 
+from mailing.breaker import breakers_reset
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hasher() -> Iterator[None]:
@@ -23,5 +25,7 @@ def _empty_broker() -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    """Counters and rate limits live in Redis; each test starts with none."""
+    """Counters and rate limits live in Redis; each test starts with none, and with no
+    Redis server skipped after an earlier test's failure."""
+    breakers_reset()
     cache.clear()

@@ -1,11 +1,16 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from letters.models import Letter
 from signatories.models import Signature
+
+# The longest update text, in characters (the renderer reads at most a letter's length).
+UPDATE_BODY_MAX_LENGTH = 20_000
 
 
 class Update(models.Model):
@@ -22,7 +27,9 @@ class Update(models.Model):
     )
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(
-        _("text"), max_length=20000, help_text=_("Markdown. Scripts and raw HTML are removed.")
+        _("text"),
+        max_length=UPDATE_BODY_MAX_LENGTH,
+        help_text=_("Markdown. Scripts and raw HTML are removed."),
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -40,6 +47,10 @@ class Update(models.Model):
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(published_at__isnull=False),
                 name="update_sending_has_date",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), UPDATE_BODY_MAX_LENGTH),
+                name="update_body_max_length",
             ),
         ]
         indexes = [models.Index(fields=["letter", "status", "-published_at"])]

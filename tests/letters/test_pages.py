@@ -123,12 +123,8 @@ def test_the_letter_page_and_the_count_still_answer_while_redis_is_down(client, 
         }
     }
     settings.REDIS_URL = dead
-    counters._redis.cache_clear()
-    try:
-        page = client.get(letter.get_absolute_url())
-        api = client.get(reverse("embeds:api-detail", args=[letter.slug]))
-    finally:
-        counters._redis.cache_clear()
+    page = client.get(letter.get_absolute_url())
+    api = client.get(reverse("embeds:api-detail", args=[letter.slug]))
     assert page.status_code == 200
     assert "<em>readable</em>" in page.content.decode()
     assert api.json()["signature_count"] == 1

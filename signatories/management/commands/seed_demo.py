@@ -105,13 +105,22 @@ COUNTRIES = ["GB", "DE", "FR", "ES", "JP", "PL", "NG", "SE", "IN", "IT", "US", "
 
 
 class Command(BaseCommand):
-    help = "Create the demo letter with a few dozen confirmed signatures, and a demo admin."
+    help = (
+        "Create the demo letter with a few dozen confirmed signatures; with --admin, also a "
+        "demo admin whose password is printed."
+    )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--signatures", type=int, default=40)
+        parser.add_argument(
+            "--admin",
+            action="store_true",
+            help="Also create a superuser 'admin' (admin@example.org) owning the demo letter and "
+            "print its password. Never by default: on a public site it is a known account.",
+        )
 
     @transaction.atomic
-    def handle(self, *args: object, signatures: int, **options: object) -> None:
+    def handle(self, *args: object, signatures: int, admin: bool, **options: object) -> None:
         letter, created = Letter.objects.get_or_create(
             slug=SLUG,
             defaults={
@@ -136,7 +145,8 @@ class Command(BaseCommand):
         counters.counts_forget(letter_id=letter.pk)
         counts = counters.counts_rebuild(letter_id=letter.pk, expected=None)
         self.stdout.write(f"Demo letter: /letters/{letter.slug}/ ({counts.all} signatures)")
-        self._admin(letter)
+        if admin:
+            self._admin(letter)
 
     def _signatures(self, letter: Letter, number: int) -> None:
         rng = random.Random(2026)  # noqa: S311 - demo data, not security

@@ -1,0 +1,103 @@
+"""A circuit breaker for Redis: after one failure, skip that server for a while.
+
+Redis holds only what the database can rebuild (counts, cached pages, throttles, the
+queue), so every caller has a fallback. A Redis that refuses connections fails fast, but
+one that hangs (a stopped process, a full network buffer) costs a whole socket timeout on
+every call. The breaker turns that into one slow call per process and per
+``REDIS_BREAKER_SECONDS``: after it, callers skip the server at once and use their
+fallback; the first call after the pause tries the server again.
+
+The state is per process and per server (host and port): the cache, the counters and the
+broker on one server open and close together.
+"""
+
+import logging
+import threading
+import time
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+# The errors that say the server is unreachable or hung, as opposed to a bad command.
+UNAVAILABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+class BreakerOpen(RedisConnectionError):
+    """Raised instead of calling a server whose breaker is open.
+
+    A ConnectionError, so code that already falls back when Redis is down does so.
+    """
+
+
+class Breaker:
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self._open_until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return _now() < self._open_until
+
+    def check(self) -> None:
+        """Raise BreakerOpen while the server is being skipped."""
+        if self.is_open:
+            raise BreakerOpen(f"Redis at {self.server} is skipped after a failure")
+
+    def failed(self, error: BaseException) -> None:
+        seconds = settings.REDIS_BREAKER_SECONDS
+        with self._lock:
+            first = self._open_until == 0.0
+            self._open_until = _now() + seconds
+        name = f"{type(error).__name__}: {error}"
+        if first:
+            log.error(
+                "Redis at %s failed (%s); skipping it for %s s: counts come from the "
+                "database, caches and throttles are bypassed",
+                self.server,
+                name,
+                seconds,
+            )
+        else:
+            log.warning(
+                "Redis at %s still fails (%s); skipping it for %s s", self.server, name, seconds
+            )
+
+    def succeeded(self) -> None:
+        if self._open_until:
+            with self._lock:
+                self._open_until = 0.0
+            log.warning("Redis at %s answers again; using it", self.server)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._open_until = 0.0
+
+
+_breakers: dict[str, Breaker] = {}
+_breakers_lock = threading.Lock()
+
+
+def breaker_for(url: str) -> Breaker:
+    """The breaker of the server a Redis URL points at (its database number aside)."""
+    parts = urlsplit(url)
+    server = f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
+    if parts.scheme == "unix":
+        server = parts.path
+    with _breakers_lock:
+        return _breakers.setdefault(server, Breaker(server))
+
+
+def breakers_reset() -> None:
+    """Close every breaker (tests, and after an operator fixed Redis in a shell)."""
+    with _breakers_lock:
+        for breaker in _breakers.values():
+            breaker.reset()
