@@ -323,7 +323,7 @@ def site_env(args: argparse.Namespace, var_dir: Path) -> dict[str, str]:
         SIGN_LIMIT_PER_NETWORK=BENCH_SIGN_LIMIT,
         SIGN_LIMIT_PER_LETTER=BENCH_SIGN_LIMIT,
         # wrk signs from one address thousands of times a minute: a burst that would rightly
-        # switch the proof of work on (docs/security-botforms.md). The scenario measures the
+        # switch the proof of work on (docs/security.md). The scenario measures the
         # signing path itself, so the thresholds are out of its reach.
         CHALLENGE_NETWORK_BURST=str(10**9),
         CHALLENGE_LETTER_PER_MINUTE=str(10**9),

@@ -328,7 +328,7 @@ ACCOUNT_ADAPTER = "letters.accounts.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7, minimum=1)
-# Rate limits (letters.ratelimits; docs/security-ratelimits.md) -------------------------
+# Rate limits (letters.ratelimits; docs/security.md) -------------------------
 # How many reverse proxies in front of the site append to X-Forwarded-For. 0 means the
 # client connects directly and REMOTE_ADDR is the client; the header is then ignored.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -357,7 +357,7 @@ MODERATION_SIGNAL_CACHE_SECONDS = env_int("MODERATION_SIGNAL_CACHE_SECONDS", 60)
 # A bulk removal matching more signatures than this runs in a Celery task, not the request.
 BULK_REMOVE_INLINE_LIMIT = env_int("BULK_REMOVE_INLINE_LIMIT", 5000)
 
-# Bot defences on the public forms (docs/security-botforms.md) ------------------------
+# Bot defences on the public forms (docs/security.md) ------------------------
 # A sign, new-link or withdrawal form sent back sooner than MIN_FILL_SECONDS after it was
 # drawn, or with a stamp older than FORM_STAMP_MAX_AGE_HOURS, is taken for a bot's.
 MIN_FILL_SECONDS = env_int("MIN_FILL_SECONDS", 3)

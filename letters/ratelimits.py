@@ -6,7 +6,7 @@ environment and tests from ``settings``. Keys are hashed with the SECRET_KEY bef
 reach Redis: no IP address or email address is stored there.
 
 A limiter that cannot reach Redis lets the request through and logs a WARNING: a broken
-limiter must never stop people from signing (docs/security-ratelimits.md).
+limiter must never stop people from signing (docs/security.md).
 """
 
 import hashlib

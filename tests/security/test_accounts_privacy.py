@@ -1,6 +1,6 @@
 """Attacks on organizer accounts and on the privacy of signers and organizers.
 
-One test per attack, named after it; see docs/security-accounts.md.
+One test per attack, named after it; see docs/security.md.
 """
 
 import time

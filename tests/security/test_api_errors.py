@@ -1,5 +1,5 @@
 """Attacks on what other sites fetch: the API, oEmbed and the feeds; and the headers and
-production settings that every response depends on. See docs/security-accounts.md."""
+production settings that every response depends on. See docs/security.md."""
 
 import secrets
 

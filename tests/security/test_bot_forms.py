@@ -1,4 +1,4 @@
-"""Bots on the public forms: honeypot, time stamp and proof of work (docs/security-botforms.md).
+"""Bots on the public forms: honeypot, time stamp and proof of work (docs/security.md).
 
 Every attack here gets the answer a person gets ("check your inbox"), or for the proof of
 work a clear form error, and leaves the database and the mail as they were.

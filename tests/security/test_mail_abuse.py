@@ -1,5 +1,5 @@
 """Nobody can use our mail to carry their links, mail a stranger, or keep mailing someone
-who said no. See docs/security-mail.md."""
+who said no. See docs/security.md."""
 
 import base64
 import json

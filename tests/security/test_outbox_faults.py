@@ -1,5 +1,5 @@
 """The outbox survives faults: a refusing or vanishing mail server, a worker killed
-mid-batch, a message sent twice. See docs/security-mail.md."""
+mid-batch, a message sent twice. See docs/security.md."""
 
 import logging
 import re
