@@ -5,8 +5,10 @@ count in view."""
 import os
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from embeds.snippets import HEIGHTS, WIDTH
 from letters.models import Letter
 from signatories import services
 from tests.e2e.test_embed_browser import chromium_page
@@ -133,3 +135,16 @@ def test_share_or_embed_is_a_closed_disclosure_that_opens_on_demand(live_server,
         expect(snippet).to_be_visible()
         assert summary.bounding_box()["height"] >= 44
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_the_widget_names_the_organizer_and_still_fits_its_frame(live_server):
+    letter = make_letter(
+        title="A title long enough to need two lines in the widget, and then some more words",
+        organizer_name="Translators of the Northern Quarter and their friends everywhere",
+        goal=1000,
+    )
+    with chromium_page() as page:
+        page.set_viewport_size({"width": WIDTH, "height": HEIGHTS["full"]})
+        page.goto(live_server.url + reverse("embeds:widget", kwargs={"slug": letter.slug}))
+        expect(page.locator(".o")).to_contain_text("by Translators of the Northern Quarter")
+        assert page.evaluate("document.documentElement.scrollHeight") <= HEIGHTS["full"]
