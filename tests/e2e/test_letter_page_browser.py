@@ -26,7 +26,9 @@ LONG_BODY = "\n\n".join(
 
 def in_view(page: Page, selector: str) -> bool:
     box = page.locator(selector).bounding_box()
-    height = page.viewport_size["height"]
+    viewport = page.viewport_size
+    assert viewport is not None
+    height = viewport["height"]
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
 
 
