@@ -14,7 +14,8 @@ class LetterForm(forms.ModelForm):
     class Meta:
         model = Letter
         fields = [
-            "title", "slug", "summary", "body", "language", "invited_signers", "goal",
+            "title", "slug", "summary", "organizer_name", "addressee", "contact_email", "body",
+            "language", "invited_signers", "goal",
             "closes_at", "thank_you_message", "ask_role", "ask_organization", "ask_country",
             "ask_city", "ask_comment", "require_challenge",
         ]  # fmt: skip
@@ -40,7 +41,14 @@ class LetterForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Publishing checks for a text; a draft may be saved half-written.
         self.fields["body"].required = False
-        for name in ("summary", "invited_signers"):
+        single_lines = (
+            "summary",
+            "organizer_name",
+            "addressee",
+            "contact_email",
+            "invited_signers",
+        )
+        for name in single_lines:
             self.fields[name].validators.append(single_line)
         for name in ("body", "thank_you_message"):
             self.fields[name].validators.append(multi_line)

@@ -24,6 +24,32 @@ class Letter(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
+    # Who stands behind the letter, shown with it and in mail to its signers. Publishing
+    # needs the name; a letter published before these fields existed may lack it.
+    organizer_name = models.CharField(
+        _("organized by"),
+        max_length=120,
+        blank=True,
+        help_text=_(
+            "The person, group or collective behind the letter, as signers should see it. "
+            "Needed before publishing."
+        ),
+    )
+    addressee = models.CharField(
+        _("addressed to"),
+        max_length=200,
+        blank=True,
+        help_text=_("Optional: whom the letter asks, for example a company, a city council."),
+    )
+    contact_email = models.EmailField(
+        _("contact email"),
+        max_length=254,
+        blank=True,
+        help_text=_(
+            "Optional and public: shown on the letter, and replies to our emails to "
+            "signers go to it."
+        ),
+    )
     body = models.TextField(
         _("text"),
         max_length=BODY_MAX_LENGTH,

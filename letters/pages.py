@@ -59,9 +59,19 @@ def letter_page_context(
 
 
 def index_rows(*, letters: Sequence[Letter]) -> list[tuple[Letter, dict[str, object]]]:
-    """The index as (letter, names for its row) pairs."""
+    """The index as (letter, names for its row) pairs, most active first.
+
+    Letters open to signing come before closed ones; within each, a part's ``activity``
+    (an int; signatories gives the count) orders them, and ties keep the given order.
+    """
     extras: dict[int, dict[str, object]] = {letter.pk: {} for letter in letters}
     for part in _index_parts:
         for letter_id, names in part(letters=letters).items():
             extras[letter_id].update(names)
-    return [(letter, extras[letter.pk]) for letter in letters]
+    rows = [(letter, extras[letter.pk]) for letter in letters]
+    return sorted(rows, key=lambda row: (not row[0].is_open, -_activity(row[1])))
+
+
+def _activity(names: Mapping[str, object]) -> int:
+    activity = names.get("activity", 0)
+    return activity if isinstance(activity, int) else 0

@@ -109,9 +109,9 @@ class LetterActionError(ServiceError):
 
 # Fields an editor may change through letter_create / letter_update.
 EDITABLE_FIELDS = (
-    "title", "slug", "summary", "body", "language", "invited_signers", "goal", "closes_at",
-    "thank_you_message", "ask_role", "ask_organization", "ask_country", "ask_city", "ask_comment",
-    "require_challenge",
+    "title", "slug", "summary", "organizer_name", "addressee", "contact_email", "body",
+    "language", "invited_signers", "goal", "closes_at", "thank_you_message", "ask_role",
+    "ask_organization", "ask_country", "ask_city", "ask_comment", "require_challenge",
 )  # fmt: skip
 
 
@@ -171,8 +171,9 @@ def letter_update(*, letter: Letter, user: User, fields: Mapping[str, Any]) -> L
         return letter
     if "slug" in changed:
         _slug_settle(letter=letter, user=user)
-    if letter.status != Letter.Status.DRAFT and {"title", "body"} & set(changed):
+    if letter.status != Letter.Status.DRAFT and {"title", "body", "organizer_name"} & set(changed):
         _check_publishable(letter=letter, check_closing=False)
+    if letter.status != Letter.Status.DRAFT and {"title", "body"} & set(changed):
         letter.current_version = _version_add(letter=letter, user=user)
         changed.append("current_version")
     try:
@@ -195,6 +196,10 @@ def _check_publishable(*, letter: Letter, check_closing: bool = True) -> None:
         raise LetterActionError(_("A letter needs a title before it can be published."))
     if not letter.body.strip():
         raise LetterActionError(_("A letter needs a text before it can be published."))
+    if not letter.organizer_name.strip():
+        raise LetterActionError(
+            _("Say who is behind the letter: fill in “Organized by” before publishing.")
+        )
     if check_closing and letter.closes_at is not None and letter.closes_at <= timezone.now():
         raise LetterActionError(
             _("The closing date is in the past. Change it or leave it empty, then try again.")

@@ -2,7 +2,9 @@
 
 import re
 import unicodedata
+from email.headerregistry import Address
 from email.policy import Policy
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +14,7 @@ from django.template import Context, Engine, engines
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from mailing.suppression import never_token
 
@@ -70,6 +73,8 @@ def message_build(
     language: str,
     context: dict[str, object],
     recipient_name: str = "",
+    from_name: str = "",
+    reply_to: str = "",
 ) -> EmailMultiAlternatives:
     """A text and HTML email from ``emails/<name>_subject.txt``, ``<name>.txt`` and
     ``<name>.html``, rendered in ``language``.
@@ -77,6 +82,10 @@ def message_build(
     Subject and text are rendered as plain text, the HTML part escaped. Every template
     gets ``greeting_name`` (the neutralised ``recipient_name``) and ``never_url``, the
     link that puts the address on the global "never email me again" list.
+
+    ``from_name`` speaks for the sender ("<from_name> via <SITE_NAME>", from our own
+    DEFAULT_FROM_EMAIL address, so that the mail still passes SPF and DKIM);
+    ``reply_to`` is where answers go instead of that address.
     """
     token = never_token(email=to)
     context = {
@@ -90,10 +99,30 @@ def message_build(
         subject = _render_plain(f"emails/{name}_subject.txt", context)
         text = _render_plain(f"emails/{name}.txt", context)
         html = render_to_string(f"emails/{name}.html", context)
+        from_email = sender(from_name=from_name)
     # A subject is one line whatever a letter title contains.
-    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=[to])
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        from_email=from_email,
+        to=[to],
+        reply_to=[reply_to] if reply_to else None,
+    )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def sender(*, from_name: str = "") -> str:
+    """The From header: DEFAULT_FROM_EMAIL, or its address under "<from_name> via <SITE_NAME>".
+
+    The name is typed by an organizer, so it is neutralised like a greeting (no link, no
+    control character, short) before it goes into a header.
+    """
+    name = name_for_greeting(from_name)
+    if not name:
+        return settings.DEFAULT_FROM_EMAIL
+    display = _("%(organizer)s via %(site)s") % {"organizer": name, "site": settings.SITE_NAME}
+    return str(Address(display_name=display, addr_spec=parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
 
 
 def message_to_payload(message: EmailMessage) -> dict[str, Any]:
@@ -104,6 +133,7 @@ def message_to_payload(message: EmailMessage) -> dict[str, Any]:
         "body": message.body,
         "from_email": message.from_email,
         "to": list(message.to),
+        "reply_to": list(message.reply_to),
         "headers": dict(message.extra_headers),
         "alternatives": [[alt.content, alt.mimetype] for alt in alternatives],
         "content_subtype": message.content_subtype,
@@ -116,6 +146,7 @@ def message_from_payload(payload: dict[str, Any]) -> EmailMultiAlternatives:
         body=payload["body"],
         from_email=payload["from_email"],
         to=payload["to"],
+        reply_to=payload.get("reply_to"),
         headers=payload["headers"],
     )
     message.content_subtype = payload["content_subtype"]

@@ -1,9 +1,12 @@
 """Every email about a signature is built here, from templates/emails/<name>*."""
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
+from letters.models import Letter
 from mailing.messages import absolute_url, message_build
 from signatories.models import Signature
 from signatories.tokens import not_me_token
@@ -17,6 +20,7 @@ def confirmation(*, signature: Signature, token: str) -> EmailMultiAlternatives:
         to=signature.email,
         language=letter.language,
         recipient_name=signature.name,
+        **letter_sender(letter),
         context={
             "letter": letter,
             "confirm_url": absolute_url(reverse("signatories:confirm", kwargs={"token": token})),
@@ -33,6 +37,7 @@ def already_signed(*, signature: Signature, withdraw_token: str) -> EmailMultiAl
         to=signature.email,
         language=signature.letter.language,
         recipient_name=signature.name,
+        **letter_sender(signature.letter),
         context=_withdraw_context(signature, withdraw_token),
     )
 
@@ -43,8 +48,19 @@ def withdraw(*, signature: Signature, token: str) -> EmailMultiAlternatives:
         to=signature.email,
         language=signature.letter.language,
         recipient_name=signature.name,
+        **letter_sender(signature.letter),
         context=_withdraw_context(signature, token),
     )
+
+
+class Sender(TypedDict):
+    from_name: str
+    reply_to: str
+
+
+def letter_sender(letter: Letter) -> Sender:
+    """Mail about a letter speaks for its organizers, and answers go to their contact."""
+    return {"from_name": letter.organizer_name, "reply_to": letter.contact_email}
 
 
 def _withdraw_context(signature: Signature, token: str) -> dict[str, object]:

@@ -7,24 +7,30 @@ from django.http import HttpRequest
 from letters.models import Letter
 from signatories import challenge, counters
 from signatories.forms import SignForm
-from signatories.selectors import signatory_latest
+from signatories.selectors import signatory_showcase
 
 
 def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, object]:
-    """The count, the goal, the sign form and the latest signatories."""
+    """The count, the goal, the sign form and the names: verified ones, then the latest,
+    then how many others signed."""
     counts = counters.counts_get(letter_id=letter.pk)
     request = context.get("request")
     network = challenge.request_network(request) if isinstance(request, HttpRequest) else ""
     needs_challenge = challenge.challenge_active(letter=letter, network=network)
+    showcase = signatory_showcase(letter=letter)
     return {
         "counts": counts,
         "progress": min(100, round(100 * counts.all / letter.goal)) if letter.goal else None,
-        "latest": signatory_latest(letter=letter),
+        "featured": showcase.featured,
+        "latest": showcase.latest,
+        # The counter may lag the list by a moment; never print a negative number.
+        "others": max(0, counts.all - showcase.shown),
         "form": SignForm(letter=letter, needs_challenge=needs_challenge),
     }
 
 
 def index_part(*, letters: Sequence[Letter]) -> dict[int, dict[str, object]]:
-    """Each letter's count on the index, read in one round trip."""
+    """Each letter's count on the index, read in one round trip, and its activity (the
+    count) to order it by."""
     counts = counters.counts_get_many(letter_ids=[letter.pk for letter in letters])
-    return {letter.pk: {"counts": counts[letter.pk]} for letter in letters}
+    return {pk: {"counts": each, "activity": each.all} for pk, each in counts.items()}

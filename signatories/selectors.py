@@ -35,8 +35,37 @@ def signatory_list_public(*, letter: Letter) -> QuerySet[Signature]:
     )
 
 
-def signatory_latest(*, letter: Letter, limit: int = 10) -> list[Signature]:
-    return list(signatory_list_public(letter=letter)[:limit])
+@dataclass(frozen=True)
+class Showcase:
+    """The names under a letter: those the organizers verified, then the newest others."""
+
+    featured: list[Signature]
+    latest: list[Signature]
+
+    @property
+    def shown(self) -> int:
+        return len(self.featured) + len(self.latest)
+
+
+def signatory_showcase(*, letter: Letter, featured: int = 6, latest: int = 10) -> Showcase:
+    """Up to ``featured`` verified signatories (most recently verified first) and the
+    ``latest`` newest of the rest, in one query."""
+    public = signatory_list_public(letter=letter).order_by()
+    verified = public.filter(verified_at__isnull=False).order_by("-verified_at", "-pk")
+    others = public.filter(verified_at__isnull=True).order_by("-confirmed_at", "-pk")
+    rows = list(verified[:featured].union(others[:latest], all=True))
+    return Showcase(
+        featured=sorted(
+            (row for row in rows if row.verified_at is not None),
+            key=lambda row: (row.verified_at, row.pk),
+            reverse=True,
+        ),
+        latest=sorted(
+            (row for row in rows if row.verified_at is None),
+            key=lambda row: (row.confirmed_at, row.pk),
+            reverse=True,
+        ),
+    )
 
 
 def signatory_page(*, letter: Letter, number: str | int | None, per_page: int = 50) -> Page:

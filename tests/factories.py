@@ -21,6 +21,7 @@ def make_letter(**overrides: Any) -> Letter:
         "title": f"Letter number {n}",
         "slug": f"letter-{n}",
         "summary": "A short summary.",
+        "organizer_name": "The Example Collective",
         "body": "We, the undersigned, *ask* for a fair deal.",
         "status": Letter.Status.PUBLISHED,
         "published_at": timezone.now() - timedelta(days=1),

@@ -4,6 +4,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from mailing.messages import OneLineHeader, absolute_url, message_build
+from signatories.emails import letter_sender
 from signatories.models import Signature
 from updates.models import Update
 
@@ -22,6 +23,7 @@ def update(
         to=signature.email,
         language=letter.language,
         recipient_name=signature.name,
+        **letter_sender(letter),
         context={
             "letter": letter,
             "update": update,

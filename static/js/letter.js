@@ -8,13 +8,24 @@
   function show(n) {
     document.querySelectorAll("[data-count]").forEach(function (el) {
       if (el.textContent !== String(n)) el.textContent = String(n);
+      if (n > 0) el.hidden = false;
     });
+    /* "Be the first to sign" gives way to the number once someone has. */
+    document.querySelectorAll("[data-count-empty]").forEach(function (el) { el.hidden = n > 0; });
     document.querySelectorAll("progress[data-live]").forEach(function (bar) { bar.value = n; });
   }
 
   if (api && countEl && window.Undersigned) {
     Undersigned.liveCount(api, parseInt(countEl.textContent, 10), show);
   }
+
+  /* A link to the embed panel opens the disclosure it sits in. */
+  var share = document.getElementById("share");
+  function openShare() {
+    if (share && (location.hash === "#share" || location.hash === "#embed")) share.open = true;
+  }
+  openShare();
+  window.addEventListener("hashchange", openShare);
 
   var status = document.querySelector("[data-copy-status]");
   function report(ok) {

@@ -170,6 +170,7 @@ def test_the_letter_page_count_is_live_and_snippets_copy_to_the_clipboard(live_s
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
         expect(count).to_have_text("1")
 
+        page.click("#share > summary")  # the panel sits behind "Share or embed"
         page.click("button[data-copy=embed-script]")
         expect(page.locator("[data-copy-status]")).to_have_text("Copied to the clipboard.")
         copied = page.evaluate("navigator.clipboard.readText()")

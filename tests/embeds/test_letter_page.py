@@ -100,4 +100,9 @@ def test_the_letter_page_polls_its_cached_json(client):
         {"src": "/static/js/letter.js", "data-api": f"/api/letters/{letter.slug}/", "defer": None}
     ]
     html = client.get(letter.get_absolute_url()).content.decode()
-    assert '<p class="count-number" aria-live="polite"><span data-count>0</span>' in html
+    # An empty letter invites the first signature instead of a zero; the number the poll
+    # fills in is already there, hidden.
+    assert (
+        '<p class="count-number count-empty" aria-live="polite"><span data-count hidden>0</span>'
+        in html
+    )

@@ -38,6 +38,7 @@ def test_sign_up_verify_draft_preview_publish_verify_export_and_send_an_update(
 
     # Draft, then preview the text and the page as a signer would see it.
     draft = {"title": "Open the archives", "slug": "open-archives", "language": "en",
+             "organizer_name": "Friends of the city archives",
              "body": "We ask the city to **open** its archives.", "ask_role": "on",
              "thank_you_message": "Thank you for signing."}  # fmt: skip
     response = client.post(reverse("organize:letter-create"), {**draft, "preview": "1"})

@@ -16,6 +16,7 @@ def letter_data(**overrides: object) -> dict[str, object]:
         "title": "Fair pay for translators",
         "slug": "fair-pay",
         "summary": "Translators ask for a fair deal.",
+        "organizer_name": "The Example Collective",
         "body": "We, the undersigned, **ask** for fair pay.",
         "language": "en",
         "invited_signers": "Translators",

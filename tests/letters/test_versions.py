@@ -17,7 +17,8 @@ def published(body: str = "First text.") -> tuple[Letter, object]:
 
 
 def edit_form(letter: Letter, **overrides: str) -> dict[str, str]:
-    data = {"title": letter.title, "slug": letter.slug, "body": letter.body, "language": "en"}
+    data = {"title": letter.title, "slug": letter.slug, "body": letter.body, "language": "en",
+            "organizer_name": letter.organizer_name}  # fmt: skip
     data.update(overrides)
     return data
 

@@ -287,7 +287,7 @@ def test_the_challenge_endpoint_sets_no_cookie_and_is_never_cached(client):
 def test_only_editors_can_require_the_challenge_and_then_every_signer_must_pass_it(client):
     letter = make_letter(slug="guarded")
     fields = {"title": letter.title, "slug": letter.slug, "body": letter.body, "language": "en",
-              "require_challenge": "on"}  # fmt: skip
+              "organizer_name": letter.organizer_name, "require_challenge": "on"}  # fmt: skip
     edit = reverse("organize:letter-edit", args=[letter.slug])
 
     client.force_login(make_member_user(letter=letter, role="viewer"))

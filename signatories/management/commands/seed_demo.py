@@ -127,6 +127,8 @@ class Command(BaseCommand):
                 "title": "Credit, consent and compensation for creative work",
                 "summary": "People who make things for a living ask that their work be used "
                 "to train AI only with their consent, their credit and their share.",
+                "organizer_name": "Makers for Fair Credit",
+                "addressee": "Companies that train AI on creative work",
                 "body": BODY,
                 "status": Letter.Status.PUBLISHED,
                 "published_at": timezone.now() - timedelta(days=3),
