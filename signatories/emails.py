@@ -15,7 +15,7 @@ def confirmation(*, signature: Signature, token: str) -> EmailMultiAlternatives:
     return message_build(
         name="confirm",
         to=signature.email,
-        language=letter.language,
+        language=signature.language,
         recipient_name=signature.name,
         context={
             "letter": letter,
@@ -31,7 +31,7 @@ def already_signed(*, signature: Signature, withdraw_token: str) -> EmailMultiAl
     return message_build(
         name="already_signed",
         to=signature.email,
-        language=signature.letter.language,
+        language=signature.language,
         recipient_name=signature.name,
         context=_withdraw_context(signature, withdraw_token),
     )
@@ -41,7 +41,7 @@ def withdraw(*, signature: Signature, token: str) -> EmailMultiAlternatives:
     return message_build(
         name="withdraw",
         to=signature.email,
-        language=signature.letter.language,
+        language=signature.language,
         recipient_name=signature.name,
         context=_withdraw_context(signature, token),
     )
