@@ -74,9 +74,10 @@ def message_build(
     """A text and HTML email from ``emails/<name>_subject.txt``, ``<name>.txt`` and
     ``<name>.html``, rendered in ``language``.
 
-    Subject and text are rendered as plain text, the HTML part escaped. Every template
-    gets ``greeting_name`` (the neutralised ``recipient_name``) and ``never_url``, the
-    link that puts the address on the global "never email me again" list.
+    Subject and text are rendered as plain text, the HTML part escaped (its ``<title>`` is
+    the subject, its ``lang`` the language). Every template gets ``greeting_name`` (the
+    neutralised ``recipient_name``) and ``never_url``, the link that puts the address on
+    the global "never email me again" list.
     """
     token = never_token(email=to)
     context = {
@@ -87,11 +88,11 @@ def message_build(
         "never_url": absolute_url(reverse("mailing:never", kwargs={"token": token})),
     }
     with translation.override(language):
-        subject = _render_plain(f"emails/{name}_subject.txt", context)
+        # A subject is one line whatever a letter title contains.
+        subject = " ".join(_render_plain(f"emails/{name}_subject.txt", context).split())
         text = _render_plain(f"emails/{name}.txt", context)
-        html = render_to_string(f"emails/{name}.html", context)
-    # A subject is one line whatever a letter title contains.
-    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=[to])
+        html = render_to_string(f"emails/{name}.html", {**context, "subject": subject})
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
     message.attach_alternative(html, "text/html")
     return message
 
