@@ -1,7 +1,7 @@
 """How django-allauth fits the site: its mail leaves through a Celery worker, and its rate
 limits key on the client address the same way as the rest of the site."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
@@ -15,6 +15,9 @@ from django.views.decorators.http import require_http_methods
 
 from letters.clients import client_ip
 from mailing.tasks import mail_send_after_commit
+
+if TYPE_CHECKING:
+    from allauth.account.models import EmailConfirmation
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -30,12 +33,36 @@ class AccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(template_prefix, email, full_context)
         mail_send_after_commit(message=message)
 
+    def get_email_confirmation_url(
+        self, request: HttpRequest | None, emailconfirmation: "EmailConfirmation"
+    ) -> str:
+        """The confirmation link, carrying the page the person signed up from (an
+        invitation, say), so that confirming in another browser still leads back there.
+
+        In the browser that signed up, allauth itself logs in and goes to that page.
+        """
+        url = super().get_email_confirmation_url(request, emailconfirmation)
+        target = _next_of(request)
+        return f"{url}?{urlencode({'next': target})}" if target else url
+
     def get_client_ip(self, request: HttpRequest) -> str:
         """The address allauth's rate limits count per: the site's trusted-proxy rule."""
         ip = client_ip(request)
         if not ip:
             raise PermissionDenied("Unable to determine the client's address.")
         return ip
+
+
+def _next_of(request: HttpRequest | None) -> str:
+    """The request's ``next`` if it is a path on this site, else ""."""
+    if request is None:
+        return ""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts=None
+    ):
+        return ""
+    return target
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
