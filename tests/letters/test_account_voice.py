@@ -120,3 +120,31 @@ def test_every_account_and_two_factor_mail_is_in_our_voice(template_prefix, monk
     assert_in_our_voice(message)
     for link in re.findall(r"https?://\S+", message.body):
         assert link.startswith(settings.SITE_URL), link
+
+
+@pytest.mark.parametrize(
+    ("name", "heading"),
+    [
+        ("account_login", "Log in"),
+        ("account_signup", "Create an account"),
+        ("account_reset_password", "Reset your password"),
+        ("account_reset_password_done", "Check your inbox"),
+        ("account_email_verification_sent", "Check your inbox"),
+    ],
+)
+def test_the_account_pages_speak_in_sentence_case(client, name, heading):
+    html = client.get(reverse(name)).content.decode()
+    assert re.search(r"<h1[^>]*>\s*" + heading + r"\s*</h1>", html), html
+    for title_case in ("Sign In", "Sign Up", "Password Reset", "Verify Your Email Address"):
+        assert title_case not in html
+
+
+def test_logging_in_on_the_way_to_an_invitation_says_where_it_leads(client):
+    path = "/organize/invitations/some-token/"
+    for name in ("account_login", "account_signup"):
+        html = client.get(reverse(name), {"next": path}).content.decode()
+        assert "Afterwards you come back to your invitation to accept it." in html
+        assert f'name="next" value="{path}"' in html
+    assert (
+        "come back to your invitation" not in client.get(reverse("account_login")).content.decode()
+    )
