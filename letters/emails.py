@@ -14,13 +14,17 @@ def invitation(*, invitation: Invitation) -> EmailMultiAlternatives:
     token = invitation_token(invitation=invitation)
     path = reverse("organize:invitation-accept", kwargs={"token": token})
     inviter = invitation.invited_by
+    letter = invitation.letter
+    # A draft has no public page yet: the invitation's own page is the link then.
+    letter_url = absolute_url(letter.get_absolute_url()) if letter.is_public else ""
     return message_build(
         name="invitation",
         to=invitation.email,
-        language=invitation.letter.language,
+        language=letter.language,
         context={
             "invitation": invitation,
-            "letter": invitation.letter,
+            "letter": letter,
+            "letter_url": letter_url,
             "inviter_email": inviter.email if inviter else "",
             "role": invitation.get_role_display(),
             "accept_url": absolute_url(path),

@@ -2,15 +2,20 @@
 
 Every view that touches a letter gets it from ``letter_get_for_editor`` with the role it
 needs: outsiders see a 404, members with a lower role a 403. Anonymous visitors are sent
-to the login page by ``login_required`` before any letter is looked up.
+to the login page by ``login_required`` before any letter is looked up; the one exception
+is an invitation link, whose signed token shows its invitation to whoever holds it.
 """
 
 from collections.abc import Callable
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -310,20 +315,49 @@ def member_transfer(
     )  # fmt: skip
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
-def invitation_accept(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
-    """GET shows what the link is for and a button; only POST joins the letter."""
-    try:
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows who invites you to which letter, as what, and a button; only POST joins.
+
+    The link arrives by email, often before its reader has an account, so a visitor who is
+    not logged in sees the invitation too, with ways to log in or sign up that come back
+    here (``next``) and keep that context through the email confirmation.
+    """
+    if not request.user.is_authenticated:
         if request.method == "POST":
-            membership = services.invitation_accept(token=token, user=request.user)
-        else:
-            invitation = services.invitation_for_token(token=token)
-    except ServiceError as error:
-        context = {"error": error.message}
-        return render(request, "letters/organize/invitation.html", context, status=400)
+            return redirect_to_login(request.get_full_path())
+        return _invitation_page(request, token)
     if request.method == "GET":
-        return render(request, "letters/organize/invitation.html", {"invitation": invitation})
+        return _invitation_page(request, token)
+    return _invitation_join(cast(AuthenticatedHttpRequest, request), token)
+
+
+def _invitation_page(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.invitation_for_token(token=token)
+    except ServiceError as error:
+        return _invitation_refused(request, error)
+    back = {"next": request.path}
+    signup = {**back, "email": invitation.email}
+    context = {
+        "invitation": invitation,
+        "inviter": invitation.invited_by,
+        "login_url": f"{reverse('account_login')}?{urlencode(back)}",
+        "signup_url": f"{reverse('account_signup')}?{urlencode(signup)}",
+    }
+    return render(request, "letters/organize/invitation.html", context)
+
+
+def _invitation_refused(request: HttpRequest, error: ServiceError) -> HttpResponse:
+    context = {"error": error.message}
+    return render(request, "letters/organize/invitation.html", context, status=400)
+
+
+def _invitation_join(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
+    try:
+        membership = services.invitation_accept(token=token, user=request.user)
+    except ServiceError as error:
+        return _invitation_refused(request, error)
     messages.success(
         request,
         _("You now organize “%(title)s” as %(role)s.")

@@ -79,9 +79,10 @@ def message_build(
     """A text and HTML email from ``emails/<name>_subject.txt``, ``<name>.txt`` and
     ``<name>.html``, rendered in ``language``.
 
-    Subject and text are rendered as plain text, the HTML part escaped. Every template
-    gets ``greeting_name`` (the neutralised ``recipient_name``) and ``never_url``, the
-    link that puts the address on the global "never email me again" list.
+    Subject and text are rendered as plain text, the HTML part escaped (its ``<title>`` is
+    the subject, its ``lang`` the language). Every template gets ``greeting_name`` (the
+    neutralised ``recipient_name``) and ``never_url``, the link that puts the address on
+    the global "never email me again" list.
 
     ``from_name`` speaks for the sender ("<from_name> via <SITE_NAME>", from our own
     DEFAULT_FROM_EMAIL address, so that the mail still passes SPF and DKIM);
@@ -96,13 +97,13 @@ def message_build(
         "never_url": absolute_url(reverse("mailing:never", kwargs={"token": token})),
     }
     with translation.override(language):
-        subject = _render_plain(f"emails/{name}_subject.txt", context)
+        # A subject is one line whatever a letter title contains.
+        subject = " ".join(_render_plain(f"emails/{name}_subject.txt", context).split())
         text = _render_plain(f"emails/{name}.txt", context)
-        html = render_to_string(f"emails/{name}.html", context)
+        html = render_to_string(f"emails/{name}.html", {**context, "subject": subject})
         from_email = sender(from_name=from_name)
-    # A subject is one line whatever a letter title contains.
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
+        subject=subject,
         body=text,
         from_email=from_email,
         to=[to],

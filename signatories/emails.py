@@ -18,7 +18,7 @@ def confirmation(*, signature: Signature, token: str) -> EmailMultiAlternatives:
     return message_build(
         name="confirm",
         to=signature.email,
-        language=letter.language,
+        language=signature.language,
         recipient_name=signature.name,
         **letter_sender(letter),
         context={
@@ -35,7 +35,7 @@ def already_signed(*, signature: Signature, withdraw_token: str) -> EmailMultiAl
     return message_build(
         name="already_signed",
         to=signature.email,
-        language=signature.letter.language,
+        language=signature.language,
         recipient_name=signature.name,
         **letter_sender(signature.letter),
         context=_withdraw_context(signature, withdraw_token),
@@ -46,7 +46,7 @@ def withdraw(*, signature: Signature, token: str) -> EmailMultiAlternatives:
     return message_build(
         name="withdraw",
         to=signature.email,
-        language=signature.letter.language,
+        language=signature.language,
         recipient_name=signature.name,
         **letter_sender(signature.letter),
         context=_withdraw_context(signature, token),

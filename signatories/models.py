@@ -41,6 +41,10 @@ class Signature(models.Model):
     comment = models.TextField(_("comment"), max_length=500, blank=True)
     show_name = models.BooleanField(_("show my name publicly"), default=True)
     consent_version = models.CharField(max_length=20)
+    # The language of the page the signer signed on: every email to them is written in it.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="en", editable=False
+    )
     opt_in_updates = models.BooleanField(_("send me updates from the organizers"), default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)

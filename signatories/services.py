@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from letters import ratelimits
 from letters.clients import ClientKeys
@@ -38,6 +38,8 @@ class SignatureData:
     show_name: bool = True
     opt_in_updates: bool = False
     network_key: str = ""
+    # The language of the page the signer saw; empty or unknown means the letter's.
+    language: str = ""
 
 
 def signature_create(
@@ -78,6 +80,17 @@ def signature_create(
     return signature
 
 
+def signature_language(*, requested: str, letter: Letter) -> str:
+    """The language to write to a signer in: theirs when the site speaks it, else the
+    letter's (``fr-ca`` becomes ``fr``; an unknown code, the letter's language)."""
+    if requested:
+        try:
+            return translation.get_supported_language_variant(requested)
+        except LookupError:
+            pass
+    return letter.language
+
+
 def _insert_or_lock_existing(
     *, letter: Letter, normalized: str, hold: str, data: SignatureData
 ) -> tuple[Signature, bool]:
@@ -96,7 +109,10 @@ def _insert_or_lock_existing(
                     email_domain=normalized.rpartition("@")[2],
                     consent_version=settings.PRIVACY_NOTICE_VERSION,
                     **_held(reason=hold),
-                    **data.__dict__,
+                    **{
+                        **data.__dict__,
+                        "language": signature_language(requested=data.language, letter=letter),
+                    },
                 )
             return signature, True
         except IntegrityError:

@@ -1,8 +1,11 @@
 import logging
 from dataclasses import replace
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,6 +36,22 @@ def _trapped(form: BotTrapForm, letter: Letter, what: str) -> HttpResponse | Non
     return redirect("signatories:check-inbox", slug=letter.slug)
 
 
+def _language_asked(request: HttpRequest) -> str:
+    """The language the page was shown in, if the visitor asked for it (language cookie or
+    browser); "" when the site fell back to its default, so the mail follows the letter."""
+    active = translation.get_language()
+    header = request.headers.get("Accept-Language", "")
+    asked = [request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")]
+    asked += [tag for tag, _quality in parse_accept_lang_header(header) if tag != "*"]
+    for tag in filter(None, asked):
+        try:
+            if translation.get_supported_language_variant(tag) == active:
+                return active
+        except LookupError:
+            continue
+    return ""
+
+
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_get_public(slug=slug)
@@ -46,7 +65,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         context = letter_page_context(letter=letter, form=form)
         return render(request, "letters/detail.html", context, status=400)
-    data = replace(form.signature_data(), network_key=flags.request_network_key(request))
+    data = replace(
+        form.signature_data(),
+        network_key=flags.request_network_key(request),
+        language=_language_asked(request),
+    )
     client = clients.request_client_keys(request)
     try:
         services.signature_create(letter=letter, data=data, client=client)

@@ -21,7 +21,7 @@ def update(
     message = message_build(
         name="update",
         to=signature.email,
-        language=letter.language,
+        language=signature.language,
         recipient_name=signature.name,
         **letter_sender(letter),
         context={
