@@ -299,6 +299,15 @@ def _breakdown_from_rows(letter_id: int) -> dict[str, object]:
     }
 
 
+def _breakdown_key(letter_id: int) -> str:
+    return f"signatory-breakdown:1:{letter_id}"
+
+
+def signatory_breakdown_forget(*, letter_id: int) -> None:
+    """Drop the cached breakdown; call after a signature left the public list committed."""
+    cache.delete(_breakdown_key(letter_id))
+
+
 def signatory_breakdown(*, letter_id: int) -> Breakdown:
     """Named, confirmed signatories by country and by role, from the cache.
 
@@ -306,9 +315,11 @@ def signatory_breakdown(*, letter_id: int) -> Breakdown:
     that moves with the count: on a letter signed every second a moving key would redo
     these GROUP BYs over every named signature on nearly every view, just when the page
     is busiest. A short expiry bounds that work to one recount per letter and period; the
-    exact total beside the breakdown comes live from Redis all the same.
+    exact total beside the breakdown comes live from Redis all the same. A signature that
+    leaves the list (withdrawn, held, removed) drops the cache at once instead
+    (``signatory_breakdown_forget``): what its signer entered is never shown after.
     """
-    key = f"signatory-breakdown:1:{letter_id}"
+    key = _breakdown_key(letter_id)
     data = cache.get(key)
     if data is None:
         data = _breakdown_from_rows(letter_id)

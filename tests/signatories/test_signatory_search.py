@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from signatories import counters, selectors
+from signatories import services as signature_services
 from signatories.models import Signature
 from tests.factories import make_letter, make_signature, make_signatures
 
@@ -184,6 +185,28 @@ def test_the_breakdown_comes_from_the_cache_on_the_next_view(
     counters.counts_forget(letter_id=letter.pk)
     # Cached for a short while (SIGNATORY_BREAKDOWN_CACHE_SECONDS), not per count move.
     assert dict(selectors.signatory_breakdown(letter_id=letter.pk).countries)["FR"] == 1
+
+
+@pytest.mark.parametrize("leave", ["withdraw", "remove", "hold"])
+def test_what_a_departed_signer_entered_leaves_the_breakdown_at_once(
+    client, letter, leave, django_capture_on_commit_callbacks
+):
+    from moderation import services as moderation
+
+    departing = make_signature(letter=letter, name="Departing", role="Astronaut", country="IS")
+    counters.counts_get(letter_id=letter.pk)
+    assert "Astronaut" in get(client, letter).content.decode()  # now in the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        if leave == "withdraw":
+            signature_services.signature_withdraw(signature=departing)
+        elif leave == "remove":
+            moderation.signature_remove(signature=departing, actor=None, reason="Not a person")
+        else:
+            moderation.signature_hold(signature=departing, actor=None)
+    page = get(client, letter).content.decode()
+    assert "Astronaut" not in page and "astronaut" not in page
+    assert "Iceland" not in page
+    assert names(get(client, letter, q="departing")) == []
 
 
 @pytest.mark.parametrize(
