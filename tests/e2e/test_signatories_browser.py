@@ -9,17 +9,18 @@ from contextlib import contextmanager
 import pytest
 from django.db import connections
 from django.urls import reverse
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import FloatRect, Page, ViewportSize, expect, sync_playwright
 
 from tests.factories import make_letter, make_signature, make_signatures
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.django_db(transaction=True)
-PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1280, height=800)
 
 
 @contextmanager
-def chromium_page(viewport: dict[str, int]) -> Iterator[Page]:
+def chromium_page(viewport: ViewportSize) -> Iterator[Page]:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -45,7 +46,7 @@ def letter_with_signatories():
     return letter
 
 
-def box(page: Page, selector: str) -> dict[str, float]:
+def box(page: Page, selector: str) -> FloatRect:
     found = page.locator(selector).first.bounding_box()
     assert found is not None, selector
     return found

@@ -17,7 +17,7 @@ from tests.factories import make_letter, make_signature, make_signatures
 pytestmark = pytest.mark.django_db
 
 
-def url(letter, **params) -> str:
+def url(letter, **params) -> tuple[str, dict[str, str]]:
     return reverse("signatories:list", args=[letter.slug]), params
 
 
