@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.contrib.humanize",
     "django.forms",
     "django_countries",
     "allauth",
@@ -354,6 +355,8 @@ MODERATION_BURST_THRESHOLD = env_int("MODERATION_BURST_THRESHOLD", 10, minimum=2
 # How far back the signals panel of the moderation page looks, and how long it is cached.
 MODERATION_SIGNAL_HOURS = env_int("MODERATION_SIGNAL_HOURS", 48, minimum=1)
 MODERATION_SIGNAL_CACHE_SECONDS = env_int("MODERATION_SIGNAL_CACHE_SECONDS", 60)
+# How long the breakdown of named signatories by country and role is cached per letter.
+SIGNATORY_BREAKDOWN_CACHE_SECONDS = env_int("SIGNATORY_BREAKDOWN_CACHE_SECONDS", 300, minimum=1)
 # A bulk removal matching more signatures than this runs in a Celery task, not the request.
 BULK_REMOVE_INLINE_LIMIT = env_int("BULK_REMOVE_INLINE_LIMIT", 5000)
 

@@ -1,6 +1,7 @@
 """Share cards: a 1200x630 PNG per letter with its title and count milestone.
 
-A card only changes when the count passes a milestone (10, 50, 100, 500, 1,000 ...) or
+A card only changes when the count passes a milestone (10, 11 … 20, 22 … 50, 55 … 100,
+110 …: never more than about 9 % below the count; see ``share_card_milestone``) or
 the title changes, so its URL carries that version and can be cached for a year. Cards
 are drawn only by a Celery task (on publish, at milestones, and when a request finds the
 current card missing) and kept in default storage; a request never draws one.
@@ -34,15 +35,21 @@ _PAPER, _INK, _MUTED, _ACCENT = "#fbfaf7", "#1d1d1b", "#5f5f59", "#8a1c1c"
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
+# Steps within each power of ten: 10, 11 … 20, 22 … 50, 55 … 95, then 100, 110 … A count
+# just below the next step is at most 1/11 (9.1 %) above its milestone, so a card never
+# undersells by more than that, and a power of ten has 35 milestones, not one per signature.
+_STEPS = ((10, 1), (20, 2), (50, 5))
+
+
 def share_card_milestone(count: int) -> int:
-    """The largest of 10, 50, 100, 500, 1000, 5000 ... that ``count`` has reached, or 0."""
-    reached, step = 0, 10
-    while True:
-        for value in (step, 5 * step):
-            if value > count:
-                return reached
-            reached = value
-        step *= 10
+    """The milestone ``count`` has reached: 0 below 10, else ``count`` rounded down to
+    a step of ``_STEPS`` (1, 2 or 5 in its second digit), at least 91 % of it."""
+    if count < 10:
+        return 0
+    scale = 10 ** (len(str(count)) - 2)
+    lead = count // scale  # the first two digits, 10 to 99
+    step = next(step for start, step in reversed(_STEPS) if lead >= start)
+    return lead // step * step * scale
 
 
 def share_card_version(*, letter: Letter, count: int) -> str:

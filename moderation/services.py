@@ -27,6 +27,7 @@ from moderation.selectors import (
 )
 from signatories import counters, outbox
 from signatories.models import OutboxMessage, Signature
+from signatories.selectors import signatory_breakdown_forget
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -54,11 +55,14 @@ class SignatureGone(ModerationError):
 
 
 def _after_commit(*, letter_id: int, all: int, hidden: int) -> None:
-    """Move the live count and drop the cached signals once the change is committed."""
+    """Move the live count and drop the cached signals once the change is committed; when
+    signatures left the public list, drop its cached breakdown too."""
     if all or hidden:
         transaction.on_commit(
             lambda: counters.counts_add(letter_id=letter_id, all=all, hidden=hidden)
         )
+    if all < 0:
+        transaction.on_commit(lambda: signatory_breakdown_forget(letter_id=letter_id))
     transaction.on_commit(lambda: moderation_signals_forget(letter_id=letter_id))
 
 

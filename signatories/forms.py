@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from mailing.addresses import email_normalize
 from signatories import challenge
 from signatories.exports import DEFAULT_FIELDS, EXPORT_FIELDS
 from signatories.models import ExportLog
+from signatories.selectors import BadPosition, Breakdown, Position, SignatoryQuery
 from signatories.services import SignatureData
 
 CHALLENGE_MESSAGE = _(
@@ -250,3 +252,79 @@ class ExportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one column to export.")},
     )
+
+
+QUERY_MAX_LENGTH = 100
+BAD_PAGE_LINK = _("This page link is not one we gave out. The search starts again from the top.")
+
+
+def _numbered(label: str, count: int) -> str:
+    return f"{label} ({number_format(count, force_grouping=True)})"
+
+
+class SignatorySearchForm(forms.Form):
+    """The search of the public list of signatories. A GET form: every field is optional,
+    and the select lists hold only what named, confirmed signatories entered."""
+
+    q = forms.CharField(
+        label=_("Name, profession or organization"),
+        required=False,
+        max_length=QUERY_MAX_LENGTH,
+        validators=[single_line],
+        widget=forms.TextInput(attrs={"type": "search", "enterkeyhint": "search"}),
+        error_messages={
+            "max_length": _(
+                "Search for at most %(limit_value)d characters (you typed %(show_value)d)."
+            )
+        },
+    )
+    role = forms.CharField(
+        label=_("Profession or role"), required=False, max_length=120, validators=[single_line]
+    )
+    country = forms.CharField(label=_("Country"), required=False, max_length=2)
+    after = forms.CharField(required=False)
+    before = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, breakdown: Breakdown, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        role = str(self.data.get("role", "")).strip().lower()
+        roles = [(b.key, _numbered(b.label, b.count)) for b in breakdown.role_choices()]
+        if role and role not in {key for key, _label in roles}:
+            roles.append((role, role))  # beyond the list, e.g. a link someone shared
+        self.fields["role"].widget = forms.Select(choices=[("", _("Any")), *roles])
+        places = [(b.key, _numbered(b.label, b.count)) for b in breakdown.country_choices()]
+        self.fields["country"].widget = forms.Select(choices=[("", _("Any")), *places])
+        self.fields["country"].error_messages["max_length"] = _("Choose a country from the list.")
+
+    def clean_role(self) -> str:
+        return str(self.cleaned_data["role"]).lower()
+
+    def clean_country(self) -> str:
+        code = str(self.cleaned_data["country"]).upper()
+        if code and not countries.name(code):
+            raise ValidationError(
+                _("We know no country with the code “%(code)s”. Choose one from the list."),
+                code="unknown_country",
+                params={"code": code},
+            )
+        return code
+
+    def _position(self, name: str) -> Position | None:
+        raw = self.cleaned_data.get(name)
+        if not raw:
+            return None
+        try:
+            return Position.decode(raw)
+        except BadPosition:
+            raise ValidationError(BAD_PAGE_LINK, code="bad_position") from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["after"] = self._position("after")
+        cleaned["before"] = self._position("before")
+        return cleaned
+
+    def query(self) -> SignatoryQuery:
+        """The valid query; call after ``is_valid()``."""
+        data = self.cleaned_data
+        return SignatoryQuery(q=data["q"], role=data["role"], country=data["country"])

@@ -1,10 +1,16 @@
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, F, Func, Min, Q, QuerySet, TextField, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django_countries import countries
 
 from letters.models import Letter, Membership
 from signatories import counters
@@ -74,6 +80,285 @@ def signatory_page(*, letter: Letter, number: str | int | None, per_page: int = 
     paginator = Paginator(signatory_list_public(letter=letter), per_page)
     paginator.count = counts.named  # type: ignore[misc]
     return paginator.get_page(number)
+
+
+# Search, filters and the breakdown of the public list -----------------------------------
+
+
+@dataclass(frozen=True)
+class SignatoryQuery:
+    """What a visitor looks for among the named signatories; empty values match all."""
+
+    q: str = ""
+    role: str = ""  # lower case, as the breakdown groups roles
+    country: str = ""
+
+    @property
+    def narrows(self) -> bool:
+        return bool(self.q or self.role or self.country)
+
+
+class FoldedText(Func):
+    """Its arguments joined by spaces, in lower case and without accents (PostgreSQL).
+
+    Over name, role and organization it is the expression of the trigram index of
+    migration 0011, written the same way so that the planner uses that index.
+    """
+
+    function = "undersigned_unaccent"
+    template = "%(function)s(LOWER(%(expressions)s))"
+    arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+
+class _Like(Func):
+    arg_joiner = " LIKE "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _text_matches(q: str) -> Q | _Like:
+    if connection.vendor == "postgresql":
+        pattern = FoldedText(Value(f"%{_like_escape(q)}%"))
+        return _Like(FoldedText(F("name"), F("role"), F("organization")), pattern)
+    # The embedded default (SQLite) matches case-insensitively, but not across accents.
+    return Q(name__icontains=q) | Q(role__icontains=q) | Q(organization__icontains=q)
+
+
+def signatory_search(*, letter: Letter, query: SignatoryQuery) -> QuerySet[Signature]:
+    """The public list narrowed by ``query``: only ever confirmed signatories shown by
+    name, so nothing a hidden signer entered can be found."""
+    rows = signatory_list_public(letter=letter)
+    if query.country:
+        rows = rows.filter(country=query.country)
+    if query.role:
+        rows = rows.alias(role_key=Lower("role")).filter(role_key=query.role)
+    if query.q:
+        rows = rows.filter(_text_matches(query.q))
+    return rows
+
+
+class BadPosition(ValueError):
+    """A page link whose position we did not give out."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """A signature's place in the public list's order, carried by page links."""
+
+    verified_at: datetime | None
+    confirmed_at: datetime
+    pk: int
+
+    @classmethod
+    def of(cls, signature: Signature) -> "Position":
+        assert signature.confirmed_at is not None
+        return cls(signature.verified_at, signature.confirmed_at, signature.pk)
+
+    def encode(self) -> str:
+        verified = self.verified_at.isoformat() if self.verified_at else ""
+        return urlsafe_base64_encode(
+            f"{verified}|{self.confirmed_at.isoformat()}|{self.pk}".encode()
+        )
+
+    @classmethod
+    def decode(cls, raw: str) -> "Position":
+        try:
+            verified, confirmed, pk = urlsafe_base64_decode(raw).decode().split("|")
+            return cls(_aware(verified) if verified else None, _aware(confirmed), int(pk))
+        except (ValueError, UnicodeDecodeError):
+            raise BadPosition(raw) from None
+
+
+def _aware(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError("we only give out times with a time zone")
+    return value
+
+
+def _after(p: Position) -> Q:
+    """Rows after ``p`` in the list's order: verified ones newest first, then the others."""
+    later = Q(confirmed_at__lt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__lt=p.pk)
+    if p.verified_at is None:
+        return Q(verified_at__isnull=True) & later
+    return (
+        Q(verified_at__lt=p.verified_at)
+        | Q(verified_at__isnull=True)
+        | (Q(verified_at=p.verified_at) & later)
+    )
+
+
+def _before(p: Position) -> Q:
+    earlier = Q(confirmed_at__gt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__gt=p.pk)
+    if p.verified_at is None:
+        return Q(verified_at__isnull=False) | (Q(verified_at__isnull=True) & earlier)
+    return Q(verified_at__gt=p.verified_at) | (Q(verified_at=p.verified_at) & earlier)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of search results, with the positions of the pages around it: a filtered
+    list has no count from Redis, and a COUNT(*) over a large letter is what we avoid."""
+
+    items: list[Signature]
+    previous: str | None
+    next: str | None
+
+
+def signatory_search_page(
+    *,
+    letter: Letter,
+    query: SignatoryQuery,
+    after: Position | None = None,
+    before: Position | None = None,
+    per_page: int = 50,
+) -> SearchPage:
+    """The page of matches after ``after`` (or before ``before``) in the list's order."""
+    rows = signatory_search(letter=letter, query=query)
+    if before is not None:
+        reverse = (F("verified_at").asc(nulls_first=True), "confirmed_at", "pk")
+        found = list(rows.filter(_before(before)).order_by(*reverse)[: per_page + 1])
+        items = found[:per_page][::-1]
+        more = len(found) > per_page
+        return SearchPage(
+            items=items,
+            previous=Position.of(items[0]).encode() if more else None,
+            next=Position.of(items[-1]).encode() if items else None,
+        )
+    if after is not None:
+        rows = rows.filter(_after(after))
+    found = list(rows[: per_page + 1])
+    items = found[:per_page]
+    return SearchPage(
+        items=items,
+        previous=Position.of(items[0]).encode() if after is not None and items else None,
+        next=Position.of(items[-1]).encode() if len(found) > per_page else None,
+    )
+
+
+BREAKDOWN_TOP = 5
+ROLE_CHOICES_MAX = 50
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Named signatories by the value of one field: the most common values, the other
+    values together, and those who left the field empty."""
+
+    top: list[Bucket]
+    other: int
+    not_given: int
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Where the named, confirmed signatories of a letter come from and what they do.
+
+    Hidden signers are in no bucket: they are only in the letter's total count.
+    """
+
+    named: int
+    countries: list[tuple[str, int]]  # every country given, most signatories first
+    roles: list[tuple[str, str, int]]  # (lower-case key, label, count), the most common
+    with_role: int
+
+    def _country_buckets(self) -> list[Bucket]:
+        # Country names in the language of the request: the cache keeps only codes.
+        return [Bucket(code, str(countries.name(code)), n) for code, n in self.countries if code]
+
+    def _role_buckets(self) -> list[Bucket]:
+        return [Bucket(key, label, n) for key, label, n in self.roles]
+
+    def country_tally(self) -> Tally:
+        buckets = self._country_buckets()
+        return _tally(buckets, given=sum(b.count for b in buckets), named=self.named)
+
+    def role_tally(self) -> Tally:
+        return _tally(self._role_buckets(), given=self.with_role, named=self.named)
+
+    def country_choices(self) -> list[Bucket]:
+        # In the order of the sign form's list: django_countries sorts for the language.
+        present = dict(self.countries)
+        return [
+            Bucket(c.code, str(c.name), present[c.code]) for c in countries if c.code in present
+        ]
+
+    def role_choices(self) -> list[Bucket]:
+        return sorted(self._role_buckets(), key=lambda b: b.label.casefold())
+
+
+def _tally(buckets: list[Bucket], *, given: int, named: int) -> Tally:
+    top = buckets[:BREAKDOWN_TOP]
+    return Tally(top=top, other=given - sum(b.count for b in top), not_given=named - given)
+
+
+def _breakdown_from_rows(letter_id: int) -> dict[str, object]:
+    named = Signature.objects.filter(
+        letter_id=letter_id, status=Signature.Status.CONFIRMED, show_name=True
+    )
+    by_country = list(
+        named.values_list("country")
+        .annotate(n=Count("pk"), with_role=Count("pk", filter=~Q(role="")))
+        .order_by("-n", "country")
+    )
+    roles = list(
+        named.exclude(role="")
+        .annotate(key=Lower("role"))
+        .values_list("key")
+        .annotate(label=Min("role"), n=Count("pk"))
+        .order_by("-n", "key")[:ROLE_CHOICES_MAX]
+    )
+    return {
+        "named": sum(n for _country, n, _with_role in by_country),
+        "countries": [(country, n) for country, n, _with_role in by_country],
+        "roles": roles,
+        "with_role": sum(with_role for _country, _n, with_role in by_country),
+    }
+
+
+def _breakdown_key(letter_id: int) -> str:
+    return f"signatory-breakdown:1:{letter_id}"
+
+
+def signatory_breakdown_forget(*, letter_id: int) -> None:
+    """Drop the cached breakdown; call after a signature left the public list committed."""
+    cache.delete(_breakdown_key(letter_id))
+
+
+def signatory_breakdown(*, letter_id: int) -> Breakdown:
+    """Named, confirmed signatories by country and by role, from the cache.
+
+    Cached for ``SIGNATORY_BREAKDOWN_CACHE_SECONDS`` (5 minutes) rather than under a key
+    that moves with the count: on a letter signed every second a moving key would redo
+    these GROUP BYs over every named signature on nearly every view, just when the page
+    is busiest. A short expiry bounds that work to one recount per letter and period; the
+    exact total beside the breakdown comes live from Redis all the same. A signature that
+    leaves the list (withdrawn, held, removed) drops the cache at once instead
+    (``signatory_breakdown_forget``): what its signer entered is never shown after.
+    """
+    key = _breakdown_key(letter_id)
+    data = cache.get(key)
+    if data is None:
+        data = _breakdown_from_rows(letter_id)
+        cache.set(key, data, timeout=settings.SIGNATORY_BREAKDOWN_CACHE_SECONDS)
+    return Breakdown(
+        named=data["named"],
+        countries=[tuple(row) for row in data["countries"]],
+        roles=[tuple(row) for row in data["roles"]],
+        with_role=data["with_role"],
+    )
 
 
 # The organizer's dashboard -------------------------------------------------------------

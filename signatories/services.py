@@ -16,6 +16,7 @@ from letters.models import Letter
 from mailing.addresses import address_hash, email_normalize
 from signatories import counters, outbox
 from signatories.models import LetterSuppression, OutboxMessage, Signature
+from signatories.selectors import signatory_breakdown_forget
 from signatories.signals import count_increased
 from signatories.tokens import NOT_ME_SALT, WITHDRAW_SALT, token_hash
 
@@ -334,6 +335,7 @@ def signature_withdraw(*, signature: Signature) -> bool:
             transaction.on_commit(
                 lambda: counters.counts_add(letter_id=letter_id, all=-1, hidden=hidden)
             )
+            transaction.on_commit(lambda: signatory_breakdown_forget(letter_id=letter_id))
     return True
 
 

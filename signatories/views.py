@@ -15,8 +15,8 @@ from letters.models import Letter
 from letters.pages import letter_page_context
 from letters.selectors import letter_get_public
 from signatories import challenge, counters, flags, services, tokens
-from signatories.forms import BotTrapForm, ResendForm, SignForm
-from signatories.selectors import signatory_page
+from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
+from signatories.selectors import signatory_breakdown, signatory_page, signatory_search_page
 
 log = logging.getLogger(__name__)
 
@@ -183,10 +183,23 @@ def challenge_new(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
-    """Every named, confirmed signatory of a letter, verified ones first."""
+    """Every named, confirmed signatory of a letter, verified ones first; searchable, with
+    a breakdown by country and profession."""
     letter = letter_get_public(slug=slug)
-    page = signatory_page(letter=letter, number=request.GET.get("page"))
     counts = counters.counts_get(letter_id=letter.pk)
-    return render(
-        request, "letters/signatories.html", {"letter": letter, "page": page, "counts": counts}
-    )
+    breakdown = signatory_breakdown(letter_id=letter.pk)
+    form = SignatorySearchForm(request.GET, breakdown=breakdown)
+    context = {"letter": letter, "counts": counts, "breakdown": breakdown, "form": form}
+    if not form.is_valid():
+        return render(request, "letters/signatories.html", context, status=400)
+    query = form.query()
+    if query.narrows:
+        context["results"] = signatory_search_page(
+            letter=letter,
+            query=query,
+            after=form.cleaned_data["after"],
+            before=form.cleaned_data["before"],
+        )
+    else:
+        context["page"] = signatory_page(letter=letter, number=request.GET.get("page"))
+    return render(request, "letters/signatories.html", context)

@@ -31,11 +31,26 @@ def queued(broker) -> list[str]:
 
 @pytest.mark.parametrize(
     ("count", "milestone"),
-    [(0, 0), (9, 0), (10, 10), (49, 10), (50, 50), (99, 50), (100, 100), (4999, 1000),
-     (5000, 5000), (1_234_567, 1_000_000)],
+    [(0, 0), (9, 0), (10, 10), (11, 11), (19, 19), (21, 20), (49, 48), (50, 50), (54, 50),
+     (99, 95), (100, 100), (109, 100), (4999, 4800), (5000, 5000), (1_234_567, 1_200_000)],
 )  # fmt: skip
-def test_milestones_are_ten_fifty_hundred_and_so_on(count, milestone):
+def test_milestones_step_by_one_two_or_five_in_the_second_digit(count, milestone):
     assert services.share_card_milestone(count) == milestone
+
+
+def test_a_card_never_shows_less_than_ninety_percent_of_a_count_of_ten_or_more():
+    counts = [*range(10, 20_000), *range(20_000, 5_000_000, 997), 10**9 - 1]
+    for count in counts:
+        milestone = services.share_card_milestone(count)
+        assert 0.9 * count <= milestone <= count, count
+    assert [services.share_card_milestone(n) for n in range(10)] == [0] * 10
+
+
+def test_milestones_only_go_up_and_a_power_of_ten_has_a_few_dozen_of_them():
+    """The card task runs once per milestone: few enough redraws on a fast-growing letter."""
+    milestones = [services.share_card_milestone(n) for n in range(10, 100_000)]
+    assert milestones == sorted(milestones)
+    assert len({m for m in milestones if 10_000 <= m < 100_000}) == 35
 
 
 def test_the_card_is_a_1200_by_630_png(settings):
@@ -188,10 +203,10 @@ def test_the_task_stores_the_card_for_the_current_count_and_can_run_twice():
 
 def test_reaching_a_milestone_queues_one_card_on_the_real_broker(broker):
     letter = make_letter()
-    services.share_card_maybe_refresh(letter_id=letter.pk, count=10)
-    services.share_card_maybe_refresh(letter_id=letter.pk, count=11)
-    assert queued(broker) == ["embeds.tasks.share_card_generate"]
     services.share_card_maybe_refresh(letter_id=letter.pk, count=50)
+    services.share_card_maybe_refresh(letter_id=letter.pk, count=54)  # still the 50 card
+    assert queued(broker) == ["embeds.tasks.share_card_generate"]
+    services.share_card_maybe_refresh(letter_id=letter.pk, count=55)
     assert len(queued(broker)) == 2
 
 
