@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
     # CREATE INDEX CONCURRENTLY cannot run inside a transaction.
     atomic = False
 
-    dependencies = [("signatories", "0010_letter_suppression_and_outbox_outcomes")]
+    dependencies = [("signatories", "0011_signature_language")]
 
     operations = [
         UnaccentExtension(),
