@@ -151,6 +151,8 @@ MIDDLEWARE = [
 FORM_RENDERER = "config.forms.FormRenderer"
 
 ROOT_URLCONF = "config.urls"
+# The site's own page for a form stopped by the CSRF check (JSON under /api/).
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
