@@ -441,6 +441,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Numbers in pages follow the visitor's language: "1,234" in English, "1 234" in French.
+# Numbers meant for machines (attributes, ids) are rendered with |unlocalize.
+USE_THOUSAND_SEPARATOR = True
 
 # Static files ------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -4,16 +4,19 @@
   var script = document.currentScript;
   var api = script && script.getAttribute("data-api");
   var countEl = document.querySelector("[data-count]");
+  /* Counts are written the way the page's language writes numbers ("1,234", "1 234"). */
+  var numbers = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || undefined) : null;
 
   function show(n) {
+    var text = numbers ? numbers.format(n) : String(n);
     document.querySelectorAll("[data-count]").forEach(function (el) {
-      if (el.textContent !== String(n)) el.textContent = String(n);
+      if (el.textContent !== text) el.textContent = text;
     });
     document.querySelectorAll("progress[data-live]").forEach(function (bar) { bar.value = n; });
   }
 
   if (api && countEl && window.Undersigned) {
-    Undersigned.liveCount(api, parseInt(countEl.textContent, 10), show);
+    Undersigned.liveCount(api, parseInt(countEl.textContent.replace(/\D/g, ""), 10), show);
   }
 
   var status = document.querySelector("[data-copy-status]");
