@@ -62,7 +62,7 @@ def export(request: AuthenticatedHttpRequest, slug: str) -> HttpResponseBase:
         else:
             status = 400
     logs = ExportLog.objects.filter(letter=letter).select_related("user").order_by("-created_at")
-    context = {"letter": letter, "form": form, "logs": logs[:20]}
+    context = {"letter": letter, "form": form, "logs": logs[:20], "can_edit": access.can_edit}
     return render(request, "exports/export.html", context, status=status)
 
 
