@@ -25,6 +25,8 @@ class Letter(models.Model):
     closes_at = models.DateTimeField(
         _("signing closes at"), null=True, blank=True, help_text=_("Leave empty to keep open.")
     )
+    # The organizers' time zone: closes_at is entered and shown in it, and stored in UTC.
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     # When an organizer closed or archived the letter; empty while it is open.
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     goal = models.PositiveIntegerField(_("signature goal"), null=True, blank=True)
@@ -78,6 +80,7 @@ class Letter(models.Model):
             models.CheckConstraint(
                 condition=Q(goal__isnull=True) | Q(goal__gt=0), name="letter_goal_positive"
             ),
+            models.CheckConstraint(condition=~Q(time_zone=""), name="letter_time_zone_set"),
         ]
         indexes = [models.Index(fields=["status", "-published_at"])]
 
