@@ -39,7 +39,7 @@ def _failing_views(settings) -> None:
 
 @pytest.fixture
 def french() -> Iterator[None]:
-    catalog = trans_real.translation("fr")._catalog
+    catalog = trans_real.translation("fr")._catalog  # type: ignore[attr-defined]
     added = [key for key in FRENCH if key not in catalog]
     for english, french in FRENCH.items():
         if english in added:
