@@ -118,8 +118,8 @@ def owner(client):
     return user
 
 
-def create(client, **overrides: object):
-    return client.post(reverse("organize:letter-create"), letter_data(**overrides))
+def create(client, follow: bool = False, **overrides: object):
+    return client.post(reverse("organize:letter-create"), letter_data(**overrides), follow=follow)
 
 
 def test_a_new_letter_without_a_slug_gets_one_from_its_title(client, owner):
@@ -246,3 +246,13 @@ def test_the_bom_option_never_touches_a_json_export(client):
     make_signature(letter=letter)
     editor = organizer_client(client, letter, "editor")
     assert export(editor, letter, format="json", excel_bom="on").startswith(b"[")
+
+
+def test_a_flash_message_is_announced_with_a_written_label(client, owner):
+    response = create(client, follow=True)
+    html = response.content.decode()
+    assert re.search(
+        r'<p class="message message-success" role="status"><strong class="message-label">'
+        r"Done:</strong> Draft saved\.",
+        html,
+    )
