@@ -152,6 +152,8 @@ MIDDLEWARE = [
 FORM_RENDERER = "config.forms.FormRenderer"
 
 ROOT_URLCONF = "config.urls"
+# The site's own page for a form stopped by the CSRF check (JSON under /api/).
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -447,6 +449,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Numbers in pages follow the visitor's language: "1,234" in English, "1 234" in French.
+# Numbers meant for machines (attributes, ids) are rendered with |unlocalize.
+USE_THOUSAND_SEPARATOR = True
 
 # Static files ------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -12,7 +12,8 @@ from django.utils.translation import gettext, override
 from embeds import services
 from letters.models import Letter
 
-THEMES = ("light", "dark")
+# "auto" follows the reader's light or dark setting (prefers-color-scheme).
+THEMES = ("light", "dark", "auto")
 SIZES = ("full", "compact")
 WIDTH = 400
 HEIGHTS = {"full": 205, "compact": 130}

@@ -1,4 +1,7 @@
+from datetime import datetime
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.utils import timezone
@@ -8,22 +11,45 @@ from letters.models import Letter, Membership
 from letters.validators import multi_line, reject_control_characters, single_line
 
 
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+
+
+def wall_time(moment: datetime, zone: str) -> datetime:
+    """What a clock in ``zone`` shows at ``moment``, to the minute, as a naive datetime."""
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
+
+
 class LetterForm(forms.ModelForm):
-    """Create or edit a letter. The slug is fixed once the letter is public."""
+    """Create or edit a letter. The slug is fixed once the letter is public.
+
+    A new letter's slug may be left empty: letters.services derives it from the title.
+    The closing date is typed in the letter's time zone and stored in UTC.
+    """
+
+    time_zone = forms.TypedChoiceField(
+        label=_("Time zone of the closing date"),
+        choices=time_zone_choices,
+        required=False,
+        empty_value="UTC",
+        help_text=_("Your browser suggests its own zone; signers see the date with its zone."),
+    )
 
     class Meta:
         model = Letter
         fields = [
             "title", "slug", "summary", "organizer_name", "addressee", "contact_email", "body",
-            "language", "invited_signers", "goal",
-            "closes_at", "thank_you_message", "ask_role", "ask_organization", "ask_country",
+            "language", "invited_signers", "goal", "closes_at", "time_zone",
+            "thank_you_message", "ask_role", "ask_organization", "ask_country",
             "ask_city", "ask_comment", "require_challenge",
         ]  # fmt: skip
         labels = {"slug": _("Web address")}
         help_texts = {
             "slug": _("The last part of the letter's address: lower-case letters, digits and "
                       "hyphens. It cannot change once the letter is published."),
-            "closes_at": _("Date and time in UTC. Leave empty to keep signing open."),
+            "closes_at": _("Date and time in the time zone below. Leave empty to keep signing "
+                           "open."),
         }  # fmt: skip
         error_messages = {
             "slug": {"unique": _("This address is already taken. Choose another.")},
@@ -52,6 +78,19 @@ class LetterForm(forms.ModelForm):
             self.fields[name].validators.append(single_line)
         for name in ("body", "thank_you_message"):
             self.fields[name].validators.append(multi_line)
+        if not self.instance.pk:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = _(
+                "The last part of the letter's address: lower-case letters, digits and hyphens. "
+                "Left empty, it is made from the title. It cannot change once the letter is "
+                "published."
+            )
+            # static/js/letter-form.js fills these in the browser.
+            self.fields["slug"].widget.attrs["data-from-title"] = ""
+            if not self.is_bound:
+                self.fields["time_zone"].widget.attrs["data-suggest"] = ""
+        if self.instance.closes_at:
+            self.initial["closes_at"] = wall_time(self.instance.closes_at, self.instance.time_zone)
         if self.instance.pk and self.instance.status != Letter.Status.DRAFT:
             self.fields["slug"].disabled = True
             self.fields["slug"].help_text = _("Fixed: the letter is public and links to it exist.")
@@ -66,18 +105,33 @@ class LetterForm(forms.ModelForm):
         reject_control_characters(title)
         return title
 
-    def clean_closes_at(self) -> Any:
-        closes_at = self.cleaned_data["closes_at"]
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        if cleaned.get("closes_at"):
+            closes_at = self._closes_at_in_zone(cleaned["closes_at"], cleaned)
+            if closes_at is not None:
+                cleaned["closes_at"] = closes_at
+        return cleaned
+
+    def _closes_at_in_zone(self, typed: datetime, cleaned: dict[str, Any]) -> datetime | None:
+        # The field read the typed wall time as UTC; it was meant in the chosen zone.
+        zone = cleaned.get("time_zone") or "UTC"
+        wall = timezone.localtime(typed).replace(tzinfo=None)
         original = self.instance.closes_at
         # The widget shows minutes: a date sent back untouched keeps its stored value, even
         # once it has passed, so that a closed letter can still be edited.
-        if closes_at and original and closes_at == original.replace(second=0, microsecond=0):
+        if original and zone == self.instance.time_zone and wall == wall_time(original, zone):
             return original
-        if closes_at and closes_at <= timezone.now():
-            raise forms.ValidationError(
-                _("Choose a closing date in the future, or leave it empty."), code="past"
+        closes_at = wall.replace(tzinfo=ZoneInfo(zone))
+        if closes_at <= timezone.now():
+            self.add_error(
+                "closes_at",
+                forms.ValidationError(
+                    _("Choose a closing date in the future, or leave it empty."), code="past"
+                ),
             )
-        return closes_at
+            return None
+        return closes_at.astimezone(ZoneInfo("UTC"))
 
 
 class InvitationForm(forms.Form):

@@ -60,6 +60,8 @@ class Letter(models.Model):
     closes_at = models.DateTimeField(
         _("signing closes at"), null=True, blank=True, help_text=_("Leave empty to keep open.")
     )
+    # The organizers' time zone: closes_at is entered and shown in it, and stored in UTC.
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     # When an organizer closed or archived the letter; empty while it is open.
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     goal = models.PositiveIntegerField(_("signature goal"), null=True, blank=True)
@@ -121,6 +123,7 @@ class Letter(models.Model):
                 condition=LessThanOrEqual(Length("thank_you_message"), 2000),
                 name="letter_thank_you_max_length",
             ),
+            models.CheckConstraint(condition=~Q(time_zone=""), name="letter_time_zone_set"),
         ]
         indexes = [models.Index(fields=["status", "-published_at"])]
 

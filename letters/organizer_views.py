@@ -47,7 +47,8 @@ def _form_page(
             status = 429
         else:
             preview_html = services.letter_render_markdown(text=form.cleaned_data["body"])
-    context = {"form": form, "letter": letter, "preview_html": preview_html}
+    # Only editors reach this page: letter_edit asks for the editor role.
+    context = {"form": form, "letter": letter, "preview_html": preview_html, "can_edit": True}
     return render(request, "letters/organize/letter_form.html", context, status=status)
 
 
@@ -116,6 +117,7 @@ def letter_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     context = {
         "letter": letter,
         "role": access.role,
+        "can_edit": access.can_edit,
         "versions": selectors.letter_versions(letter=letter)[:20],
         "email_verified": services.user_has_verified_email(user=request.user),
     }
@@ -213,6 +215,7 @@ def _team_page(
     context = {
         "letter": letter,
         "role": access.role,
+        "can_edit": access.can_edit,
         "members": selectors.letter_members(letter=letter),
         "invitations": selectors.letter_pending_invitations(letter=letter),
         "form": form or InvitationForm(),

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import linebreaks
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from redis.exceptions import RedisError
@@ -110,8 +111,9 @@ class LetterActionError(ServiceError):
 # Fields an editor may change through letter_create / letter_update.
 EDITABLE_FIELDS = (
     "title", "slug", "summary", "organizer_name", "addressee", "contact_email", "body",
-    "language", "invited_signers", "goal", "closes_at", "thank_you_message", "ask_role",
-    "ask_organization", "ask_country", "ask_city", "ask_comment", "require_challenge",
+    "language", "invited_signers", "goal", "closes_at", "time_zone", "thank_you_message",
+    "ask_role", "ask_organization", "ask_country", "ask_city", "ask_comment",
+    "require_challenge",
 )  # fmt: skip
 
 
@@ -121,9 +123,11 @@ def user_has_verified_email(*, user: User) -> bool:
 
 @transaction.atomic
 def letter_create(*, user: User, fields: Mapping[str, Any]) -> Letter:
-    """Start a draft; its creator becomes its owner."""
+    """Start a draft; its creator becomes its owner. Without a slug, the title makes one."""
     letter = Letter(status=Letter.Status.DRAFT)
     _assign(letter=letter, fields=fields)
+    if not letter.slug:
+        letter.slug = _slug_from_title(title=letter.title)
     _slug_settle(letter=letter, user=user)
     try:
         with transaction.atomic():
@@ -135,6 +139,15 @@ def letter_create(*, user: User, fields: Mapping[str, Any]) -> Letter:
 
 
 SLUG_MAX_LENGTH = 80  # Letter.slug
+
+
+def _slug_from_title(*, title: str) -> str:
+    """An address made from the title ("Fair pay for translators!" → "fair-pay-for-translators"),
+    with a random ending when that one is taken or the title has no Latin letters or digits."""
+    stem = slugify(title)[: SLUG_MAX_LENGTH - 7].strip("-")
+    if stem and not Letter.objects.filter(slug=stem).exists():
+        return stem
+    return f"{stem or 'letter'}-{secrets.token_hex(3)}"
 
 
 def _slug_settle(*, letter: Letter, user: User) -> None:

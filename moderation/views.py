@@ -291,6 +291,7 @@ def _bulk_render(
         "list_query": _querystring(criteria),
         "confirm_form": confirm if count else None,
         "in_background": count is not None and count > settings.BULK_REMOVE_INLINE_LIMIT,
+        "can_edit": True,  # bulk_remove asks for the editor role
     }
     return render(request, "moderation/bulk_remove.html", context, status=status)
 

@@ -107,10 +107,17 @@ class _Echo:
         return value
 
 
-def csv_stream(*, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """A header line, then the rows in pieces of a few hundred lines each."""
+def csv_stream(
+    *, fields: Sequence[str], rows: Iterable[Sequence[Any]], bom: bool = False
+) -> Iterator[str]:
+    """A header line, then the rows in pieces of a few hundred lines each.
+
+    With ``bom``, the file starts with U+FEFF: Excel then reads it as UTF-8 instead of
+    the system's legacy code page.
+    """
     writer = csv.writer(_Echo())
-    yield writer.writerow([str(EXPORT_FIELDS[name]) for name in fields])
+    header = writer.writerow([str(EXPORT_FIELDS[name]) for name in fields])
+    yield "\ufeff" + header if bom else header
     rows = iter(rows)
     while chunk := list(islice(rows, ROWS_PER_WRITE)):
         yield "".join(writer.writerow([csv_cell(value) for value in row]) for row in chunk)
@@ -140,12 +147,12 @@ def json_stream(*, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iter
     yield "\n]\n"
 
 
-def export_stream(*, log: ExportLog) -> Iterator[str]:
-    """The file body for a recorded export."""
+def export_stream(*, log: ExportLog, bom: bool = False) -> Iterator[str]:
+    """The file body for a recorded export; ``bom`` applies to CSV only."""
     rows = export_rows(letter=log.letter, fields=log.fields)
     if log.format == ExportLog.Format.JSON:
         return json_stream(fields=log.fields, rows=rows)
-    return csv_stream(fields=log.fields, rows=rows)
+    return csv_stream(fields=log.fields, rows=rows, bom=bom)
 
 
 def export_filename(*, log: ExportLog) -> str:

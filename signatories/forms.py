@@ -252,6 +252,14 @@ class ExportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one column to export.")},
     )
+    excel_bom = forms.BooleanField(
+        label=_("UTF-8 with BOM for Excel"),
+        required=False,
+        help_text=_(
+            "For CSV: starts the file with a byte order mark, so that Excel shows accented "
+            "names correctly. Other programs do not need it."
+        ),
+    )
 
 
 QUERY_MAX_LENGTH = 100

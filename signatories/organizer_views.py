@@ -58,17 +58,18 @@ def export(request: AuthenticatedHttpRequest, slug: str) -> HttpResponseBase:
                 form.add_error(None, error.message)
                 status = 409
             else:
-                return _export_response(log=log)
+                return _export_response(log=log, bom=form.cleaned_data["excel_bom"])
         else:
             status = 400
     logs = ExportLog.objects.filter(letter=letter).select_related("user").order_by("-created_at")
-    context = {"letter": letter, "form": form, "logs": logs[:20]}
+    context = {"letter": letter, "form": form, "logs": logs[:20], "can_edit": access.can_edit}
     return render(request, "exports/export.html", context, status=status)
 
 
-def _export_response(*, log: ExportLog) -> StreamingHttpResponse:
+def _export_response(*, log: ExportLog, bom: bool) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        exports.export_stream(log=log), content_type=_CONTENT_TYPES[ExportLog.Format(log.format)]
+        exports.export_stream(log=log, bom=bom),
+        content_type=_CONTENT_TYPES[ExportLog.Format(log.format)],
     )
     filename = exports.export_filename(log=log)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

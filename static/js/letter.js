@@ -4,10 +4,13 @@
   var script = document.currentScript;
   var api = script && script.getAttribute("data-api");
   var countEl = document.querySelector("[data-count]");
+  /* Counts are written the way the page's language writes numbers ("1,234", "1 234"). */
+  var numbers = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || undefined) : null;
 
   function show(n) {
+    var text = numbers ? numbers.format(n) : String(n);
     document.querySelectorAll("[data-count]").forEach(function (el) {
-      if (el.textContent !== String(n)) el.textContent = String(n);
+      if (el.textContent !== text) el.textContent = text;
       if (n > 0) el.hidden = false;
     });
     /* "Be the first to sign" gives way to the number once someone has. */
@@ -16,7 +19,7 @@
   }
 
   if (api && countEl && window.Undersigned) {
-    Undersigned.liveCount(api, parseInt(countEl.textContent, 10), show);
+    Undersigned.liveCount(api, parseInt(countEl.textContent.replace(/\D/g, ""), 10), show);
   }
 
   /* A link to the embed panel opens the disclosure it sits in. */
