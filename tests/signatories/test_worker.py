@@ -39,7 +39,8 @@ def test_sign_the_worker_mails_follow_the_link_confirm_and_the_count_moves(clien
     assert response.status_code == 302
 
     assert wait_for(lambda: len(mail.outbox) == 1), "the worker sent no email"
-    assert OutboxMessage.objects.get().sent_at is not None
+    # The worker records the send just after the mail leaves: give it that moment.
+    assert wait_for(lambda: OutboxMessage.objects.get().sent_at is not None)
     link = next(w for w in mail.outbox[0].body.split() if "/confirm/" in w)
     path = link.removeprefix("http://testserver")
 
