@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from letters.models import Letter
 from signatories import challenge, counters
 from signatories.forms import SignForm
-from signatories.selectors import signatory_latest
+from signatories.selectors import signatory_latest, signatory_top_countries
 
 
 def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, object]:
@@ -20,7 +20,11 @@ def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, o
         "counts": counts,
         "progress": min(100, round(100 * counts.all / letter.goal)) if letter.goal else None,
         "latest": signatory_latest(letter=letter),
-        "form": SignForm(letter=letter, needs_challenge=needs_challenge),
+        "form": SignForm(
+            letter=letter,
+            needs_challenge=needs_challenge,
+            top_countries=signatory_top_countries(letter=letter) if letter.ask_country else (),
+        ),
     }
 
 
