@@ -68,7 +68,7 @@ def mastodon_host(raw: str) -> str | None:
             return None
         value = parts.hostname or ""
     else:
-        value = value.lstrip("@").rsplit("@", 1)[-1].split("/", 1)[0]
+        value = value.split("/", 1)[0].rsplit("@", 1)[-1]
     try:
         host = value.rstrip(".").encode("idna").decode("ascii").lower()
     except UnicodeError:
