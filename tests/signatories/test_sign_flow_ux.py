@@ -112,7 +112,9 @@ def test_the_countries_named_signers_chose_most_come_first_then_every_country(cl
     make_signature(letter=letter, country="BR", status=Signature.Status.PENDING)
     html = client.get(letter.get_absolute_url()).content.decode()
     select = re.search(r'<select name="country".*?</select>', html, re.S).group(0)
-    first = re.search(r'<optgroup label="Chosen most on this letter">(.*?)</optgroup>', select, re.S)
+    first = re.search(
+        r'<optgroup label="Chosen most on this letter">(.*?)</optgroup>', select, re.S
+    )
     assert re.findall(r'value="(\w+)"', first.group(1)) == ["DE", "FR", "KE"]
     assert '<optgroup label="All countries">' in select
     assert select.index("Chosen most") < select.index("All countries")
@@ -251,7 +253,7 @@ def test_the_confirmed_page_offers_share_links_with_the_letter_url_escaped(clien
     }
     for key, href in expected.items():
         assert f'class="share-link share-{key}" href="{href}"' in html, key
-    assert '<now>' not in html
+    assert "<now>" not in html
     assert f'<input id="share-link" type="url" value="{url}" readonly' in html
     assert "data-share-copy" in html and "data-share-native" in html
     assert 'rel="noopener noreferrer"' in html
