@@ -17,6 +17,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
@@ -26,11 +27,13 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_GET
 
-from embeds import badge, services, snippets
+from embeds import badge, services, sharing, snippets
 from embeds.api import json_error, letter_etag_parts, public_letter_or_none
 from embeds.http import cache_control, etag_for, public_read, respond, whole_number
 from letters.models import Letter
+from letters.selectors import letter_get_public
 from signatories import counters
 
 WIDGET_CSS = (Path(settings.BASE_DIR) / "static" / "embed" / "widget.css").read_text().strip()
@@ -231,3 +234,37 @@ def share_card(request: HttpRequest, slug: str) -> HttpResponse:
         f"public, max-age={YEAR}, immutable" if stored == version else cache_control()
     )
     return response
+
+
+@public_read(max_age=24 * 3600)
+def qr_svg(request: HttpRequest, slug: str) -> HttpResponse:
+    """The QR code of a letter's address, as an SVG file to print on posters."""
+    letter = public_letter_or_none(slug)
+    if letter is None:
+        return _not_found()
+    url = sharing.letter_url(letter=letter)
+
+    def build() -> HttpResponse:
+        response = HttpResponse(sharing.qr_svg(url=url), content_type="image/svg+xml")
+        response["Content-Disposition"] = f'inline; filename="{letter.slug}-qr.svg"'
+        return response
+
+    return respond(request, etag=etag_for("qr", url), build=build)
+
+
+@require_GET
+def share_mastodon(request: HttpRequest, slug: str) -> HttpResponse:
+    """Share on the Mastodon server a person names: the link to its share page, which the
+    page's script follows at once. Not a redirect: the site's CSP lets forms go only to
+    this site, and browsers apply that to a form's redirects too."""
+    letter = letter_get_public(slug=slug)
+    host = sharing.mastodon_host(request.GET.get("instance", ""))
+    if host is None:
+        context = {"letter": letter, "mastodon_error": sharing.MASTODON_HELP}
+        return render(request, "embed/share_mastodon.html", context, status=400)
+    context = {
+        "letter": letter,
+        "host": host,
+        "share_url": sharing.mastodon_share_url(letter=letter, host=host),
+    }
+    return render(request, "embed/share_mastodon.html", context)

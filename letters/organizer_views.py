@@ -143,16 +143,20 @@ def _lifecycle(
     role: str,
     action: Callable[[Letter], object],
     done: str,
+    anchor: str = "",
 ) -> HttpResponse:
+    """Run ``action`` and go back to the letter's page; on success, at ``anchor``."""
     access = selectors.letter_get_for_editor(user=request.user, slug=slug, role=role)
     letter = access.letter
+    target = reverse("organize:letter", kwargs={"slug": letter.slug})
     try:
         action(letter)
     except ServiceError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, done)
-    return redirect("organize:letter", slug=letter.slug)
+        target += f"#{anchor}" if anchor else ""
+    return redirect(target)
 
 
 @login_required
@@ -161,7 +165,8 @@ def letter_publish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
     return _lifecycle(
         request, slug, role=EDITOR,
         action=lambda letter: services.letter_publish(letter=letter, user=request.user),
-        done=_("The letter is published and accepts signatures."),
+        done=_("The letter is published and accepts signatures. Now share it."),
+        anchor="share",
     )  # fmt: skip
 
 

@@ -66,6 +66,15 @@ def _render_plain(template_name: str, context: dict[str, object]) -> str:
     return engine.get_template(template_name).render(Context(context, autoescape=False))
 
 
+def subject_render(*, name: str, language: str, context: dict[str, object]) -> str:
+    """The subject of an ``emails/<name>`` message as its recipient will see it, for pages
+    that tell people what to look for in their inbox."""
+    context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
+    with translation.override(language):
+        subject = _render_plain(f"emails/{name}_subject.txt", context)
+    return " ".join(subject.split())
+
+
 def message_build(
     *,
     name: str,

@@ -1,5 +1,8 @@
+import threading
 import time
 import unicodedata
+from collections.abc import Sequence
+from copy import copy
 from typing import Any
 
 from django import forms
@@ -8,7 +11,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.text import format_lazy
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -47,27 +51,52 @@ def _country_choices() -> list[tuple[str, str]]:
     return [("", "—"), *countries]
 
 
-# Rendered blank country selects, by language and attributes: the same for every visitor.
+def _country_choices_grouped(top: Sequence[str]) -> list[tuple[str, Any]]:
+    """The countries chosen most on a letter first, then every country."""
+    return [
+        ("", "—"),
+        (gettext("Chosen most on this letter"), [(code, countries.name(code)) for code in top]),
+        (gettext("All countries"), list(countries)),
+    ]
+
+
+# Rendered blank country selects, by language, attributes and the letter's top countries:
+# the same for every visitor of a letter. The oldest drawing makes room for a new one.
 _BLANK_SELECTS: dict[tuple[object, ...], SafeString] = {}
+_BLANK_SELECTS_MAX = 256
+_blank_selects_lock = threading.Lock()
 
 
 class CountrySelect(forms.Select):
     """The country list, drawn once per language while nothing is chosen.
 
     Drawing some 250 options through the widget templates was most of the letter page's
-    rendering time (docs/benchmarks.md).
+    rendering time (docs/benchmarks.md). ``top`` lists the countries to offer first, in a
+    group of their own above every country.
     """
+
+    top: tuple[str, ...] = ()
+
+    def _drawn(self, name: str, value: object, attrs: dict[str, object] | None,
+               renderer: object) -> SafeString:  # fmt: skip
+        widget = self
+        if self.top:
+            widget = copy(self)
+            widget.choices = _country_choices_grouped(self.top)
+        return forms.Select.render(widget, name, value, attrs, renderer)  # type: ignore[arg-type]
 
     def render(self, name: str, value: object, attrs: dict[str, object] | None = None,
                renderer: object = None) -> SafeString:  # fmt: skip
         if value not in (None, ""):
-            return super().render(name, value, attrs, renderer)  # type: ignore[arg-type]
+            return self._drawn(name, value, attrs, renderer)
         built = self.build_attrs(self.attrs, attrs)  # type: ignore[arg-type]
-        key = (get_language(), name, tuple(sorted(built.items())))
+        key = (get_language(), name, tuple(sorted(built.items())), self.top)
         html = _BLANK_SELECTS.get(key)
         if html is None:
-            html = super().render(name, value, attrs, renderer)  # type: ignore[arg-type]
-            if len(_BLANK_SELECTS) < 256:
+            html = self._drawn(name, value, attrs, renderer)
+            with _blank_selects_lock:
+                while len(_BLANK_SELECTS) >= _BLANK_SELECTS_MAX:
+                    del _BLANK_SELECTS[next(iter(_BLANK_SELECTS))]
                 _BLANK_SELECTS[key] = html
         return html
 
@@ -138,26 +167,47 @@ class ChallengeWidget(forms.Widget):
 
 class SignForm(BotTrapForm):
     name = forms.CharField(
-        label=_("Full name"), max_length=200, validators=[single_line],
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )  # fmt: skip
+        label=_("Full name"),
+        max_length=200,
+        validators=[single_line],
+        error_messages={"required": _("Enter your name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autocapitalize": "words"}),
+    )
     email = NormalizedEmailField(
         label=_("Email"),
         max_length=254,
         help_text=_("We send you a link to confirm. It is never shown publicly."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Enter your email address.")},
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )
     role = forms.CharField(
-        label=_("Profession or role"), max_length=120, required=False, validators=[single_line]
+        label=_("Profession or role"),
+        max_length=120,
+        required=False,
+        validators=[single_line],
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
     organization = forms.CharField(
-        label=_("Organization"), max_length=200, required=False, validators=[single_line]
+        label=_("Organization"),
+        max_length=200,
+        required=False,
+        validators=[single_line],
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     country = forms.ChoiceField(
-        label=_("Country"), choices=_country_choices, required=False, widget=CountrySelect
+        label=_("Country"),
+        choices=_country_choices,
+        required=False,
+        widget=CountrySelect(attrs={"autocomplete": "country"}),
     )
     city = forms.CharField(
-        label=_("City"), max_length=120, required=False, validators=[single_line]
+        label=_("City"),
+        max_length=120,
+        required=False,
+        validators=[single_line],
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     comment = forms.CharField(
         label=_("Short public comment"),
@@ -174,7 +224,7 @@ class SignForm(BotTrapForm):
     )
     consent = forms.BooleanField(
         label=_("I agree to the privacy notice"),
-        error_messages={"required": _("Please agree to the privacy notice to sign.")},
+        error_messages={"required": _("Tick the box to agree to the privacy notice.")},
         template_name="signatories/_consent_field.html",
     )
     updates = forms.BooleanField(
@@ -182,7 +232,12 @@ class SignForm(BotTrapForm):
     )
 
     def __init__(
-        self, *args: object, letter: Letter, needs_challenge: bool = False, **kwargs: object
+        self,
+        *args: object,
+        letter: Letter,
+        needs_challenge: bool = False,
+        top_countries: Sequence[str] = (),
+        **kwargs: object,
     ) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
@@ -191,6 +246,13 @@ class SignForm(BotTrapForm):
         for field, flag in _OPTIONAL_FIELDS.items():
             if not getattr(letter, flag):
                 del self.fields[field]
+            else:
+                label = self.fields[field].label
+                self.fields[field].label = format_lazy(_("{label} (optional)"), label=label)
+        if "country" in self.fields:
+            widget = self.fields["country"].widget
+            if isinstance(widget, CountrySelect):
+                widget.top = tuple(top_countries)
         if needs_challenge:
             self.fields["altcha"] = forms.CharField(
                 label=_("Check that you are a person"),
@@ -208,7 +270,7 @@ class SignForm(BotTrapForm):
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not name:
-            raise ValidationError(_("Please enter your name."), code="blank")
+            raise ValidationError(_("Enter your name."), code="blank")
         return name
 
     def clean_email(self) -> str:
@@ -235,7 +297,14 @@ class SignForm(BotTrapForm):
 
 
 class ResendForm(BotTrapForm):
-    email = NormalizedEmailField(label=_("Email"), max_length=254)
+    email = NormalizedEmailField(
+        label=_("Email"),
+        max_length=254,
+        error_messages={"required": _("Enter your email address.")},
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
 
 
 class ExportForm(forms.Form):

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from letters.models import Letter
 from signatories import challenge, counters
 from signatories.forms import SignForm
-from signatories.selectors import signatory_showcase
+from signatories.selectors import signatory_showcase, signatory_top_countries
 
 
 def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, object]:
@@ -25,7 +25,11 @@ def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, o
         "latest": showcase.latest,
         # The counter may lag the list by a moment; never print a negative number.
         "others": max(0, counts.all - showcase.shown),
-        "form": SignForm(letter=letter, needs_challenge=needs_challenge),
+        "form": SignForm(
+            letter=letter,
+            needs_challenge=needs_challenge,
+            top_countries=signatory_top_countries(letter=letter) if letter.ask_country else (),
+        ),
     }
 
 

@@ -1,9 +1,10 @@
 import logging
 from dataclasses import replace
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
@@ -14,9 +15,15 @@ from letters.errors import ServiceError
 from letters.models import Letter
 from letters.pages import letter_page_context
 from letters.selectors import letter_get_public
+from mailing.messages import subject_render
 from signatories import challenge, counters, flags, services, tokens
 from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
-from signatories.selectors import signatory_breakdown, signatory_page, signatory_search_page
+from signatories.selectors import (
+    signatory_breakdown,
+    signatory_page,
+    signatory_search_page,
+    signatory_top_countries,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +33,65 @@ def _closed(request: HttpRequest, letter: Letter) -> HttpResponse:
     return render(request, "letters/detail.html", context, status=409)
 
 
-def _trapped(form: BotTrapForm, letter: Letter, what: str) -> HttpResponse | None:
-    """The "check your inbox" page for a bot, having stored and mailed nothing: a bot
-    learns nothing from the answer. None for a person."""
+def _trapped(form: BotTrapForm, letter: Letter, what: str) -> bool:
+    """Whether a bot sent ``form``. Its answer is the page a person gets, having stored and
+    mailed nothing: a bot learns nothing from it."""
     reason = form.bot_reason()
-    if not reason:
-        return None
-    log.info("Bot trap (%s) on the %s form of %s: nothing stored", reason, what, letter.slug)
-    return redirect("signatories:check-inbox", slug=letter.slug)
+    if reason:
+        log.info("Bot trap (%s) on the %s form of %s: nothing stored", reason, what, letter.slug)
+    return bool(reason)
+
+
+# What the form to correct the address sends again of the first submission.
+_RESENT_FIELDS = set(SignForm.base_fields) - {"email", "website"}
+
+
+def _inbox_page(
+    request: HttpRequest,
+    letter: Letter,
+    *,
+    template: str,
+    email: str,
+    subjects: list[str],
+    correctable: bool = False,
+) -> HttpResponse:
+    """The "check your inbox" answer to a POST, naming the address it was given.
+
+    It is the response to the POST itself, not a redirect: the address is shown to the
+    person who typed it (so a typo shows) without a session, a cookie or a URL that would
+    keep it in logs and histories. A reload sends the form again, which is harmless.
+    """
+    sender_name, sender_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    context = {
+        "letter": letter,
+        "email": email,
+        "sender_name": sender_name or settings.SITE_NAME,
+        "sender_address": sender_address,
+        "subjects": [
+            subject_render(name=name, language=letter.language, context={"letter": letter})
+            for name in subjects
+        ],
+        "resent_fields": [
+            (name, value)
+            for name, values in request.POST.lists()
+            if correctable and name in _RESENT_FIELDS
+            for value in values
+        ],
+        "correctable": correctable,
+    }
+    return render(request, template, context)
+
+
+def _sign_inbox(request: HttpRequest, letter: Letter, email: str) -> HttpResponse:
+    return _inbox_page(
+        request, letter, template="signatories/check_inbox.html", email=email,
+        subjects=["confirm", "already_signed"], correctable=True,
+    )  # fmt: skip
+
+
+def sign_form(letter: Letter, data: object = None, *, needs_challenge: bool) -> SignForm:
+    top = signatory_top_countries(letter=letter) if letter.ask_country else ()
+    return SignForm(data, letter=letter, needs_challenge=needs_challenge, top_countries=top)
 
 
 def _language_asked(request: HttpRequest) -> str:
@@ -59,9 +117,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         return _closed(request, letter)
     network = challenge.request_network(request)
     needs_challenge = challenge.sign_attempt(letter=letter, network=network)
-    form = SignForm(request.POST, letter=letter, needs_challenge=needs_challenge)
-    if trapped := _trapped(form, letter, "sign"):
-        return trapped
+    form = sign_form(letter, request.POST, needs_challenge=needs_challenge)
+    if _trapped(form, letter, "sign"):
+        return _sign_inbox(request, letter, request.POST.get("email", ""))
     if not form.is_valid():
         context = letter_page_context(letter=letter, form=form)
         return render(request, "letters/detail.html", context, status=400)
@@ -75,11 +133,12 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         services.signature_create(letter=letter, data=data, client=client)
     except ServiceError:  # closed between the check and the insert
         return _closed(request, letter)
-    return redirect("signatories:check-inbox", slug=letter.slug)
+    return _sign_inbox(request, letter, data.email)
 
 
 @require_GET
 def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
+    """The same advice without the address, for links kept from before it was shown."""
     letter = letter_get_public(slug=slug)
     return render(request, "signatories/check_inbox.html", {"letter": letter})
 
@@ -117,25 +176,39 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "signatories/resend.html", {"letter": letter, "form": ResendForm()})
     form = ResendForm(request.POST)
-    if trapped := _trapped(form, letter, "new link"):
-        return trapped
+    if _trapped(form, letter, "new link"):
+        return _resend_inbox(request, letter, request.POST.get("email", ""))
     if not form.is_valid():
         return render(
             request, "signatories/resend.html", {"letter": letter, "form": form}, status=400
         )
     services.signature_resend(letter=letter, email=form.cleaned_data["email"])
-    return redirect("signatories:check-inbox", slug=letter.slug)
+    return _resend_inbox(request, letter, form.cleaned_data["email"])
+
+
+def _resend_inbox(request: HttpRequest, letter: Letter, email: str) -> HttpResponse:
+    return _inbox_page(
+        request, letter, template="signatories/check_inbox.html", email=email,
+        subjects=["confirm"],
+    )  # fmt: skip
+
+
+def _withdraw_inbox(request: HttpRequest, letter: Letter, email: str) -> HttpResponse:
+    return _inbox_page(
+        request, letter, template="signatories/withdraw_sent.html", email=email,
+        subjects=["withdraw"],
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
 def withdraw_request(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_get_public(slug=slug)
     form = ResendForm(request.POST or None)
-    if request.method == "POST" and (trapped := _trapped(form, letter, "withdrawal")):
-        return trapped
+    if request.method == "POST" and _trapped(form, letter, "withdrawal"):
+        return _withdraw_inbox(request, letter, request.POST.get("email", ""))
     if request.method == "POST" and form.is_valid():
         services.signature_withdraw_request(letter=letter, email=form.cleaned_data["email"])
-        return redirect("signatories:check-inbox", slug=letter.slug)
+        return _withdraw_inbox(request, letter, form.cleaned_data["email"])
     status = 400 if request.method == "POST" else 200
     context = {"letter": letter, "form": form}
     return render(request, "signatories/withdraw_request.html", context, status=status)

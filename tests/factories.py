@@ -1,6 +1,7 @@
 """Plain factory functions: each makes one row with sensible defaults."""
 
 import itertools
+import re
 import time
 from datetime import timedelta
 from typing import Any
@@ -65,6 +66,22 @@ def sign_data(**overrides: Any) -> dict[str, Any]:
         **{"name": "Ada Example", "email": "ada@example.org", "consent": "on", "show_name": "on",
            **overrides}
     )  # fmt: skip
+
+
+def is_check_inbox(response: Any, *, template: str = "signatories/check_inbox.html") -> bool:
+    """Whether a POST was answered with the "check your inbox" page (drawn as the answer
+    itself, so that it can name the address without putting it in a URL); ``template``
+    "signatories/withdraw_sent.html" for the withdrawal's."""
+    names = {used.name for used in response.templates}
+    return response.status_code == 200 and template in names
+
+
+def answer_without_secrets(response: Any, *, email: str) -> str:
+    """A page as text without what differs by design between two answers: the address it
+    names, CSRF tokens, form stamps and CSP nonces."""
+    html = response.content.decode().replace(email, "EMAIL")
+    html = re.sub(r'(name="(?:csrfmiddlewaretoken|stamp)" value=)"[^"]*"', r'\1""', html)
+    return re.sub(r' nonce="[^"]*"', "", html)
 
 
 def make_organizer(*, letter: Letter, role: str = "editor", **overrides: Any) -> Any:

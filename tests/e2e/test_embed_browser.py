@@ -4,6 +4,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @contextmanager
-def chromium_page() -> Iterator[Page]:
+def chromium_page(**options: Any) -> Iterator[Page]:
+    """A page of headless chromium; ``options`` go to ``new_page`` (java_script_enabled)."""
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -28,7 +30,7 @@ def chromium_page() -> Iterator[Page]:
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         try:
-            yield browser.new_page()
+            yield browser.new_page(**options)
         finally:
             # Code run under Playwright has its own database connection; close it, or
             # the test database cannot be dropped at the end of the run.

@@ -27,6 +27,7 @@ from moderation.selectors import ModerationFilter
 from signatories import counters, services, tokens
 from signatories.models import Signature
 from tests.factories import (
+    is_check_inbox,
     make_letter,
     make_member_user,
     make_pending_signature,
@@ -458,7 +459,7 @@ def test_a_repeat_signature_whose_first_was_withdrawn_meanwhile_is_stored_not_a_
     response = client.post(
         reverse("signatories:sign", args=[letter.slug]), sign_data(email="ada@example.org")
     )
-    assert response.status_code == 302
+    assert is_check_inbox(response)
     again = Signature.objects.get(letter=letter, email_normalized="ada@example.org")
     assert again.pk != first.pk
     assert again.status == Signature.Status.PENDING

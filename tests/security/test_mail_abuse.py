@@ -18,7 +18,14 @@ from mailing.messages import GREETING_MAX_CHARS, name_for_greeting
 from mailing.models import SuppressedAddress
 from signatories import outbox as signer_outbox
 from signatories.models import LetterSuppression, OutboxMessage, Signature
-from tests.factories import form_data, make_letter, make_signature, make_user, sign_data
+from tests.factories import (
+    form_data,
+    is_check_inbox,
+    make_letter,
+    make_signature,
+    make_user,
+    sign_data,
+)
 from updates import services as updates
 from updates import tasks as update_tasks
 from updates.models import UpdateDelivery
@@ -30,8 +37,7 @@ EMAIL = "ada@example.org"
 
 def _sign(client, letter, **data):
     response = client.post(reverse("signatories:sign", args=[letter.slug]), sign_data(**data))
-    assert response.status_code == 302
-    assert response["Location"] == reverse("signatories:check-inbox", args=[letter.slug])
+    assert is_check_inbox(response)
     signer_outbox.outbox_drain()
 
 
