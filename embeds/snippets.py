@@ -16,7 +16,7 @@ from letters.models import Letter
 THEMES = ("light", "dark", "auto")
 SIZES = ("full", "compact")
 WIDTH = 400
-HEIGHTS = {"full": 205, "compact": 130}
+HEIGHTS = {"full": 220, "compact": 140}
 _YES = {"1", "true", "yes", "on"}
 _NO = {"0", "false", "no", "off"}
 

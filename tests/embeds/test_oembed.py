@@ -42,7 +42,7 @@ def test_a_letter_url_gets_a_rich_embed_with_one_titled_iframe(client):
     assert body["html"].count("<iframe") == 1
     assert 'title="Live signature count: Fair pay for illustrators"' in body["html"]
     assert f'src="http://testserver/embed/letters/{letter.slug}/"' in body["html"]
-    assert (body["width"], body["height"]) == (400, 205)
+    assert (body["width"], body["height"]) == (400, 220)
 
 
 def test_maxwidth_and_maxheight_are_honoured(client):
