@@ -7,6 +7,7 @@ import polib
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -183,3 +184,87 @@ def test_plural_forms_follow_each_language(language, singular, plural):
     assert (one, two) == (singular, plural)
     # French counts zero as singular (n > 1); German and Spanish as plural (n != 1).
     assert zero.endswith(singular.split(" ", 1)[1] if language == "fr" else plural.split(" ", 1)[1])
+
+
+NEW_PAGES = {
+    "fr": {
+        "We could not understand this request": "Nous n’avons pas compris cette demande",
+        "You may not do this here": "Vous ne pouvez pas faire cela ici",
+        "We cannot find this page": "Nous ne trouvons pas cette page",
+        "Something went wrong on our side": "Une erreur s’est produite de notre côté",
+        "The form could not be sent": "Le formulaire n’a pas pu être envoyé",
+        "There is a problem": "Il y a un problème",
+        "Enter your email address.": "Saisissez votre adresse e-mail.",
+        "Ask others to sign": "Inviter d’autres personnes à signer",
+        "Link to the letter": "Lien vers la lettre",
+        "Copy link": "Copier le lien",
+    },
+    "de": {
+        "We could not understand this request": "Wir konnten diese Anfrage nicht verstehen",
+        "You may not do this here": "Das dürfen Sie hier nicht tun",
+        "We cannot find this page": "Wir finden diese Seite nicht",
+        "Something went wrong on our side": "Bei uns ist etwas schiefgelaufen",
+        "The form could not be sent": "Das Formular konnte nicht gesendet werden",
+        "There is a problem": "Es gibt ein Problem",
+        "Enter your email address.": "Geben Sie Ihre E-Mail-Adresse ein.",
+        "Ask others to sign": "Andere zum Unterschreiben einladen",
+        "Link to the letter": "Link zum Brief",
+        "Copy link": "Link kopieren",
+    },
+    "es": {
+        "We could not understand this request": "No hemos podido entender esta solicitud",
+        "You may not do this here": "No puede hacer esto aquí",
+        "We cannot find this page": "No encontramos esta página",
+        "Something went wrong on our side": "Algo ha salido mal por nuestra parte",
+        "The form could not be sent": "No se ha podido enviar el formulario",
+        "There is a problem": "Hay un problema",
+        "Enter your email address.": "Introduzca su dirección de correo electrónico.",
+        "Ask others to sign": "Invitar a otras personas a firmar",
+        "Link to the letter": "Enlace a la carta",
+        "Copy link": "Copiar el enlace",
+    },
+}
+
+
+@pytest.mark.parametrize("language", sorted(NEW_PAGES))
+def test_the_error_pages_error_summary_and_share_panel_speak_each_language(language, settings):
+    settings.DEBUG = False
+    settings.ROOT_URLCONF = "tests.error_urls"
+    expected = NEW_PAGES[language]
+
+    def visitor(*, enforce_csrf_checks: bool = False) -> Client:
+        client = Client(raise_request_exception=False, enforce_csrf_checks=enforce_csrf_checks)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        return client
+
+    def assert_translated(html: str, *english: str) -> None:
+        assert f'<html lang="{language}">' in html
+        for text in english:
+            assert expected[text] in html and text not in html, text
+
+    for path, heading in [
+        ("/test-errors/400/", "We could not understand this request"),
+        ("/test-errors/403/", "You may not do this here"),
+        ("/no-such-page/", "We cannot find this page"),
+        ("/test-errors/500/", "Something went wrong on our side"),
+    ]:
+        assert_translated(visitor().get(path).content.decode(), heading)
+
+    letter = make_letter()
+    sign_url = reverse("signatories:sign", args=[letter.slug])
+    csrf_page = visitor(enforce_csrf_checks=True).post(sign_url, sign_data())
+    assert csrf_page.status_code == 403
+    assert_translated(csrf_page.content.decode(), "The form could not be sent")
+
+    client = visitor()
+    summary = client.post(sign_url, sign_data(email=""))
+    assert_translated(summary.content.decode(), "There is a problem", "Enter your email address.")
+
+    client.post(sign_url, sign_data())
+    signer_outbox.outbox_drain()
+    link = next(word for word in mail.outbox[-1].body.split() if "/confirm/" in word)
+    confirmed = client.post(link.removeprefix("http://testserver"))
+    assert confirmed.status_code == 200
+    assert_translated(
+        confirmed.content.decode(), "Ask others to sign", "Link to the letter", "Copy link"
+    )
