@@ -62,13 +62,15 @@ def _inbox_page(
     keep it in logs and histories. A reload sends the form again, which is harmless.
     """
     sender_name, sender_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    # The mail is written in the language the visitor asked for, else the letter's.
+    language = _language_asked(request) or letter.language
     context = {
         "letter": letter,
         "email": email,
         "sender_name": sender_name or settings.SITE_NAME,
         "sender_address": sender_address,
         "subjects": [
-            subject_render(name=name, language=letter.language, context={"letter": letter})
+            subject_render(name=name, language=language, context={"letter": letter})
             for name in subjects
         ],
         "resent_fields": [

@@ -152,3 +152,9 @@ def test_the_invitation_mail_links_the_public_letter_and_a_draft_links_only_the_
     html = html_of(letter_emails.invitation(invitation=invitation))
     assert draft.get_absolute_url() not in html
     assert "/organize/invitations/" in html
+
+
+def test_check_your_inbox_names_the_subject_in_the_language_the_mail_is_written_in(client):
+    letter = make_letter(title="Fair pay", language="en")
+    response = sign(client, letter, "fr")
+    assert "Confirmez votre signature : Fair pay" in response.content.decode()
