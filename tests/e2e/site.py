@@ -7,6 +7,7 @@ viewport and colour scheme.
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,12 +15,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import time_machine
 from django.conf import settings
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from letters.models import Invitation, Letter, LetterVersion
 from letters.services import invitation_token
@@ -162,7 +164,10 @@ def build_site() -> Site:
         closed_at=timezone.now() - timedelta(hours=1),
     )
     make_signature(letter=closed)
-    empty = make_letter(title="A letter nobody has signed yet")
+    empty = make_letter(
+        title="Light the river path at night",
+        summary="A path many of us walk home on has no lights after the bridge.",
+    )
     invitation = Invitation.objects.create(
         letter=letter, email="new@example.org", email_normalized="new@example.org", invited_by=owner
     )
@@ -241,3 +246,25 @@ def _organizer_paths(letter: Letter, update: Update, draft: Update, held: Any) -
         "update-organizer": reverse("updates:organizer-detail", kwargs={**slug, "pk": draft.pk}),
         "email-account": reverse("account_email"),
     }
+
+
+def sign_with_a_bad_address(page: Page, url: str) -> None:
+    """Sign the letter at ``url`` with something that is no address; the form comes back
+    with its message. The browser's own validation is off, as for a signer without it."""
+    page.goto(url)
+    page.evaluate("document.querySelectorAll('form').forEach(f => f.noValidate = true)")
+    page.fill("input[name=name]", "Ada Example")
+    page.fill("input[name=email]", "not an address")
+    # The person took their time (the form's time trap): the clock moves on.
+    with time_machine.travel(time.time() + 10):
+        page.locator("form[action$='/sign/'] button[type=submit]").click()
+        page.wait_for_load_state()
+    assert page.locator(".errorlist, [aria-invalid=true]").count() > 0
+
+
+def confirm(page: Page, url: str) -> None:
+    """Open an emailed confirmation link and press its button."""
+    page.goto(url)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "confirmed" in page.locator("h1").inner_text()

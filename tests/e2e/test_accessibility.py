@@ -6,13 +6,10 @@ tests/e2e/vendor/axe-core/ (see its README), so the run needs no network. Run it
 with its rule, impact, the elements it found and axe's one-line help.
 """
 
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import time_machine
 from allauth.account.adapter import get_adapter
 from allauth.core import context as allauth_context
 from django.test import RequestFactory
@@ -29,8 +26,9 @@ from tests.e2e.site import (
     PHONE,
     Site,
     browser_context,
-    browser_session,
     build_site,
+    confirm,
+    sign_with_a_bad_address,
 )
 from tests.factories import make_letter, make_pending_signature, make_signature, make_user
 from updates import emails as update_emails
@@ -40,12 +38,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with browser_session() as browser:
-        yield browser
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
@@ -144,25 +136,6 @@ def test_the_pages_after_a_post_have_no_serious_accessibility_violation(
             problems += report(f"confirmed {variant}", axe_violations(page))
     assert not problems, "axe found serious violations:\n" + "\n".join(problems)
     assert not Signature.objects.filter(email="not an address").exists()
-
-
-def sign_with_a_bad_address(page: Page, url: str) -> None:
-    page.goto(url)
-    page.evaluate("document.querySelectorAll('form').forEach(f => f.noValidate = true)")
-    page.fill("input[name=name]", "Ada Example")
-    page.fill("input[name=email]", "not an address")
-    # The person took their time (the form's time trap): the clock moves on.
-    with time_machine.travel(time.time() + 10):
-        page.locator("form[action$='/sign/'] button[type=submit]").click()
-        page.wait_for_load_state()
-    assert page.locator(".errorlist, [aria-invalid=true]").count() > 0
-
-
-def confirm(page: Page, url: str) -> None:
-    page.goto(url)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "confirmed" in page.locator("h1").inner_text()
 
 
 def emails(live_url: str) -> dict[str, str | None]:
