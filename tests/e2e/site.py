@@ -59,6 +59,10 @@ NAMES = [
 ]
 
 
+# Pages that answer with an error on purpose; every other page answers 200.
+STATUS = {"not-found": 404, "confirm-expired": 400, "confirm-unknown": 404}
+
+
 @dataclass
 class Site:
     """Paths of every page, by name; ``organizer`` ones need the organizer's session."""
@@ -140,6 +144,11 @@ def build_site() -> Site:
     ]
     make_signature(letter=letter, name="Hidden Person", show_name=False)
     pending = make_pending_signature(letter=letter, token="c" * 24, name="Petra Novak")
+    days = settings.CONFIRMATION_MAX_AGE_DAYS + 1
+    expired = make_pending_signature(letter=letter, token="x" * 24)
+    Signature.objects.filter(pk=expired.pk).update(
+        token_issued_at=timezone.now() - timedelta(days=days)
+    )
     owner = make_user()
     letter.memberships.create(user=owner, role="owner")
     removed = make_signature(letter=letter, name="Spam Bot 3000")
@@ -168,6 +177,7 @@ def build_site() -> Site:
         title="Light the river path at night",
         summary="A path many of us walk home on has no lights after the bridge.",
     )
+    challenged = make_letter(title="Plant trees on Mill Street", require_challenge=True)
     invitation = Invitation.objects.create(
         letter=letter, email="new@example.org", email_normalized="new@example.org", invited_by=owner
     )
@@ -178,7 +188,7 @@ def build_site() -> Site:
         letter=letter,
         session_cookie=client.cookies[settings.SESSION_COOKIE_NAME].value,
         public={
-            **_public_paths(letter, closed, empty, update, signatures[0]),
+            **_public_paths(letter, closed, empty, update, signatures[0], challenged),
             "not-me": reverse(
                 "signatories:not-me", kwargs={"token": not_me_token(signature=pending)}
             ),
@@ -194,7 +204,12 @@ def build_site() -> Site:
 
 
 def _public_paths(
-    letter: Letter, closed: Letter, empty: Letter, update: Update, signature: Signature
+    letter: Letter,
+    closed: Letter,
+    empty: Letter,
+    update: Update,
+    signature: Signature,
+    challenged: Letter,
 ) -> dict[str, str]:
     slug = {"slug": letter.slug}
     return {
@@ -209,6 +224,9 @@ def _public_paths(
         "update": reverse("updates:detail", kwargs={**slug, "pk": update.pk}),
         "check-inbox": reverse("signatories:check-inbox", kwargs=slug),
         "confirm": reverse("signatories:confirm", kwargs={"token": "c" * 24}),
+        "confirm-expired": reverse("signatories:confirm", kwargs={"token": "x" * 24}),
+        "confirm-unknown": reverse("signatories:confirm", kwargs={"token": "nothing-like-it"}),
+        "letter-challenge": challenged.get_absolute_url(),
         "new-link": reverse("signatories:resend", kwargs=slug),
         "withdraw-request": reverse("signatories:withdraw-request", kwargs=slug),
         "withdraw": reverse(
@@ -245,6 +263,9 @@ def _organizer_paths(letter: Letter, update: Update, draft: Update, held: Any) -
         "updates-organizer": reverse("updates:organizer-list", kwargs=slug),
         "update-organizer": reverse("updates:organizer-detail", kwargs={**slug, "pk": draft.pk}),
         "email-account": reverse("account_email"),
+        "password-change": reverse("account_change_password"),
+        "two-factor": reverse("mfa_index"),
+        "logout": reverse("account_logout"),
     }
 
 

@@ -24,6 +24,7 @@ from signatories.tokens import withdraw_token
 from tests.e2e.site import (
     DESKTOP,
     PHONE,
+    STATUS,
     Site,
     browser_context,
     build_site,
@@ -74,8 +75,9 @@ def check_pages(
         for name, path in paths.items():
             response = page.goto(live_url + path)
             assert response is not None
-            expected = 404 if name == "not-found" else 200
-            assert response.status == expected, f"{name} {path}: HTTP {response.status}"
+            assert response.status == STATUS.get(name, 200), (
+                f"{name} {path}: HTTP {response.status}"
+            )
             problems += report(f"{name} {variant}", axe_violations(page))
     return problems
 
