@@ -3,7 +3,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from tests.e2e.site import browser_session
+from tests.e2e.sample_site import browser_session
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from letters.models import Invitation
 from signatories import emails as signer_emails
 from signatories.models import Signature
 from signatories.tokens import withdraw_token
-from tests.e2e.site import (
+from tests.e2e.sample_site import (
     DESKTOP,
     PHONE,
     STATUS,

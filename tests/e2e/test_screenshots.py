@@ -17,7 +17,7 @@ from django.urls import reverse
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.site import (
+from tests.e2e.sample_site import (
     DESKTOP,
     PHONE,
     Site,
@@ -37,7 +37,7 @@ WIDGET = {"width": 400, "height": 176}
 @dataclass(frozen=True)
 class Shot:
     name: str
-    page: str  # a path name from tests.e2e.site.Site
+    page: str  # a path name from tests.e2e.sample_site.Site
     viewport: dict[str, int]
     scheme: str = "light"
     organizer: bool = False
