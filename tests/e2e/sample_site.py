@@ -181,6 +181,9 @@ def build_site() -> Site:
     invitation = Invitation.objects.create(
         letter=letter, email="new@example.org", email_normalized="new@example.org", invited_by=owner
     )
+    invited = reverse(
+        "organize:invitation-accept", kwargs={"token": invitation_token(invitation=invitation)}
+    )
     client = Client()
     client.force_login(owner)
     held = Signature.objects.get(letter=letter, name="Hold Me")
@@ -189,17 +192,12 @@ def build_site() -> Site:
         session_cookie=client.cookies[settings.SESSION_COOKIE_NAME].value,
         public={
             **_public_paths(letter, closed, empty, update, signatures[0], challenged),
+            "invitation": invited,
             "not-me": reverse(
                 "signatories:not-me", kwargs={"token": not_me_token(signature=pending)}
             ),
         },
-        organizer={
-            **_organizer_paths(letter, update, draft, held),
-            "invitation": reverse(
-                "organize:invitation-accept",
-                kwargs={"token": invitation_token(invitation=invitation)},
-            ),
-        },
+        organizer={**_organizer_paths(letter, update, draft, held), "invitation": invited},
     )
 
 
