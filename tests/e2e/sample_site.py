@@ -29,7 +29,13 @@ from mailing.suppression import never_token
 from moderation import services as moderation
 from signatories.models import Signature
 from signatories.tokens import not_me_token, withdraw_token
-from tests.factories import make_letter, make_pending_signature, make_signature, make_user
+from tests.factories import (
+    make_letter,
+    make_member,
+    make_pending_signature,
+    make_signature,
+    make_user,
+)
 from updates.models import Update
 from updates.services import unsubscribe_token
 
@@ -60,7 +66,7 @@ NAMES = [
 
 
 # Pages that answer with an error on purpose; every other page answers 200.
-STATUS = {"not-found": 404, "confirm-expired": 400, "confirm-unknown": 404}
+STATUS = {"not-found": 404, "confirm-expired": 400, "confirm-unknown": 404, "forbidden": 403}
 
 
 @dataclass
@@ -70,6 +76,9 @@ class Site:
     public: dict[str, str] = field(default_factory=dict)
     organizer: dict[str, str] = field(default_factory=dict)
     session_cookie: str = ""
+    # A co-organizer who may only look: the pages that refuse them.
+    viewer: dict[str, str] = field(default_factory=dict)
+    viewer_cookie: str = ""
     letter: Letter | None = None
 
 
@@ -184,12 +193,15 @@ def build_site() -> Site:
     invited = reverse(
         "organize:invitation-accept", kwargs={"token": invitation_token(invitation=invitation)}
     )
-    client = Client()
+    client, viewer = Client(), Client()
     client.force_login(owner)
+    viewer.force_login(make_member(letter=letter, role="viewer").user)
     held = Signature.objects.get(letter=letter, name="Hold Me")
     return Site(
         letter=letter,
         session_cookie=client.cookies[settings.SESSION_COOKIE_NAME].value,
+        viewer={"forbidden": reverse("organize:letter-edit", kwargs={"slug": letter.slug})},
+        viewer_cookie=viewer.cookies[settings.SESSION_COOKIE_NAME].value,
         public={
             **_public_paths(letter, closed, empty, update, signatures[0], challenged),
             "invitation": invited,
@@ -287,3 +299,19 @@ def confirm(page: Page, url: str) -> None:
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
     assert "confirmed" in page.locator("h1").inner_text()
+
+
+def sign_without_the_csrf_cookie(page: Page, url: str) -> None:
+    """Sign from a browser that dropped the form's security cookie: the site explains."""
+    page.goto(url)
+    page.context.clear_cookies()
+    page.fill("input[name=name]", "Ada Example")
+    page.fill("input[name=email]", "ada@example.org")
+    page.check("input[name=consent]")
+    with (
+        time_machine.travel(time.time() + 10),
+        page.expect_response(lambda response: response.request.method == "POST") as posted,
+    ):
+        page.locator("form[action$='/sign/'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert posted.value.status == 403

@@ -30,6 +30,7 @@ from tests.e2e.sample_site import (
     build_site,
     confirm,
     sign_with_a_bad_address,
+    sign_without_the_csrf_cookie,
 )
 from tests.factories import make_letter, make_pending_signature, make_signature, make_user
 from updates import emails as update_emails
@@ -114,6 +115,7 @@ def test_every_organizer_page_has_no_serious_accessibility_violation(
     problems = check_pages(
         chromium, live_server.url, site.organizer, variant, cookie=site.session_cookie
     )
+    problems += check_pages(chromium, live_server.url, site.viewer, variant, site.viewer_cookie)
     assert not problems, "axe found serious violations:\n" + "\n".join(problems)
 
 
@@ -121,7 +123,8 @@ def test_the_pages_after_a_post_have_no_serious_accessibility_violation(
     chromium: Browser, live_server, site: Site
 ) -> None:
     """The sign form as it comes back with a message under a field (the browser's own
-    validation off, as for a signer without JavaScript), and the page after confirming."""
+    validation off, as for a signer without JavaScript), the page after confirming, and the
+    page that explains a missing security cookie."""
     assert site.letter is not None
     problems: list[str] = []
     for variant in VARIANT_IDS:
@@ -136,8 +139,10 @@ def test_the_pages_after_a_post_have_no_serious_accessibility_violation(
             problems += report(f"sign-error {variant}", axe_violations(page))
             confirm(page, live_server.url + reverse("signatories:confirm", args=[token]))
             problems += report(f"confirmed {variant}", axe_violations(page))
+            sign_without_the_csrf_cookie(page, live_server.url + site.public["letter"])
+            problems += report(f"csrf-failure {variant}", axe_violations(page))
     assert not problems, "axe found serious violations:\n" + "\n".join(problems)
-    assert not Signature.objects.filter(email="not an address").exists()
+    assert not Signature.objects.filter(email__in=["not an address", "ada@example.org"]).exists()
 
 
 def emails(live_url: str) -> dict[str, str | None]:
