@@ -46,9 +46,8 @@ class Shot:
 
 
 def _sign_error(page: Page, url: str, site: Site) -> None:
+    # The page itself brings the summary of the errors into view.
     sign_with_a_bad_address(page, url + site.public["letter"])
-    page.locator("[aria-invalid=true]").first.scroll_into_view_if_needed()
-    page.evaluate("window.scrollBy(0, -160)")
 
 
 def _confirmed(page: Page, url: str, site: Site) -> None:
