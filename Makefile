@@ -5,7 +5,7 @@ UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo $(CURDIR)/var/tool
 MANAGE := $(UV) run --locked python manage.py
 WORKERS ?= 2
 
-.PHONY: run test install lint typecheck bench worker web clean
+.PHONY: run test install lint typecheck bench worker web clean screenshots
 
 $(CURDIR)/var/tools/bin/uv:
 	@echo "uv not found: installing it into var/tools"
@@ -52,6 +52,12 @@ test: install
 bench: install
 	bash .ci/services
 	$(UV) run --locked python bench/run.py $(BENCH_ARGS)
+
+# The pictures in README.md: the browser tests write them to docs/screenshots/.
+screenshots: install
+	bash .ci/services
+	bash .ci/browser
+	SCREENSHOTS=1 $(UV) run --locked pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
 
 lint: install
 	$(UV) run --locked ruff check .

@@ -1,0 +1,232 @@
+"""axe-core on every page and every HTML email, on a phone and a desktop, light and dark.
+
+No page may have a violation that axe rates serious or critical. axe-core is vendored in
+tests/e2e/vendor/axe-core/ (see its README), so the run needs no network. Run it alone with
+``uv run --locked pytest -q tests/e2e/test_accessibility.py``; a failure lists each violation
+with its rule, impact, the elements it found and axe's one-line help.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from allauth.account.adapter import get_adapter
+from allauth.core import context as allauth_context
+from django.test import RequestFactory
+from django.urls import reverse
+from playwright.sync_api import Browser, Page
+
+from letters import emails as letter_emails
+from letters.models import Invitation
+from signatories import emails as signer_emails
+from signatories.models import Signature
+from signatories.tokens import withdraw_token
+from tests.e2e.sample_site import (
+    DESKTOP,
+    PHONE,
+    STATUS,
+    Site,
+    browser_context,
+    build_site,
+    confirm,
+    sign_with_a_bad_address,
+    sign_without_the_csrf_cookie,
+)
+from tests.factories import make_letter, make_pending_signature, make_signature, make_user
+from updates import emails as update_emails
+from updates.models import Update
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe's violations on the page as it is now, serious and critical only."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=AXE)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v["impact"] in BLOCKING]
+
+
+def report(where: str, violations: list[dict[str, Any]]) -> list[str]:
+    """One readable block per violation: rule, impact, help, and the elements it found."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{where}: {violation['id']} ({violation['impact']}) {violation['help']}")
+        lines.append(f"    {violation['helpUrl']}")
+        for node in violation["nodes"][:5]:
+            target = " >> ".join(map(str, node["target"]))
+            lines.append(f"    {target}: {node['failureSummary'].splitlines()[-1].strip()}")
+        if len(violation["nodes"]) > 5:
+            lines.append(f"    … and {len(violation['nodes']) - 5} more")
+    return lines
+
+
+def check_pages(
+    browser: Browser, live_url: str, paths: dict[str, str], variant: str, cookie: str = ""
+) -> list[str]:
+    viewport, scheme = _variant(variant)
+    problems: list[str] = []
+    with browser_context(
+        browser, viewport=viewport, scheme=scheme, live_url=live_url, cookie=cookie, script=AXE
+    ) as context:
+        page = context.new_page()
+        for name, path in paths.items():
+            response = page.goto(live_url + path)
+            assert response is not None
+            assert response.status == STATUS.get(name, 200), (
+                f"{name} {path}: HTTP {response.status}"
+            )
+            problems += report(f"{name} {variant}", axe_violations(page))
+    return problems
+
+
+def _variant(variant: str) -> tuple[dict[str, int], str]:
+    width, scheme = variant.split("-")
+    return (PHONE if width == "390" else DESKTOP), scheme
+
+
+VARIANT_IDS = ["390-light", "390-dark", "1280-light", "1280-dark"]
+
+
+@pytest.fixture
+def site(live_server, settings) -> Site:
+    settings.SITE_URL = live_server.url
+    return build_site()
+
+
+@pytest.mark.parametrize("variant", VARIANT_IDS)
+def test_every_public_page_has_no_serious_accessibility_violation(
+    chromium: Browser, live_server, site: Site, variant: str
+) -> None:
+    before = sorted(Signature.objects.values_list("pk", "status"))
+    problems = check_pages(chromium, live_server.url, site.public, variant)
+    assert not problems, "axe found serious violations:\n" + "\n".join(problems)
+    # Opening every page, the confirmation and withdrawal links too, changed nothing.
+    assert sorted(Signature.objects.values_list("pk", "status")) == before
+
+
+@pytest.mark.parametrize("variant", VARIANT_IDS)
+def test_every_organizer_page_has_no_serious_accessibility_violation(
+    chromium: Browser, live_server, site: Site, variant: str
+) -> None:
+    problems = check_pages(
+        chromium, live_server.url, site.organizer, variant, cookie=site.session_cookie
+    )
+    problems += check_pages(chromium, live_server.url, site.viewer, variant, site.viewer_cookie)
+    assert not problems, "axe found serious violations:\n" + "\n".join(problems)
+
+
+def test_the_pages_after_a_post_have_no_serious_accessibility_violation(
+    chromium: Browser, live_server, site: Site
+) -> None:
+    """The sign form as it comes back with a message under a field (the browser's own
+    validation off, as for a signer without JavaScript), the page after confirming, and the
+    page that explains a missing security cookie."""
+    assert site.letter is not None
+    problems: list[str] = []
+    for variant in VARIANT_IDS:
+        viewport, scheme = _variant(variant)
+        token = f"{variant:x<24}"
+        make_pending_signature(letter=site.letter, token=token)
+        with browser_context(
+            chromium, viewport=viewport, scheme=scheme, live_url=live_server.url, script=AXE
+        ) as context:
+            page = context.new_page()
+            sign_with_a_bad_address(page, live_server.url + site.public["letter"])
+            problems += report(f"sign-error {variant}", axe_violations(page))
+            confirm(page, live_server.url + reverse("signatories:confirm", args=[token]))
+            problems += report(f"confirmed {variant}", axe_violations(page))
+            sign_without_the_csrf_cookie(page, live_server.url + site.public["letter"])
+            problems += report(f"csrf-failure {variant}", axe_violations(page))
+    assert not problems, "axe found serious violations:\n" + "\n".join(problems)
+    assert not Signature.objects.filter(email__in=["not an address", "ada@example.org"]).exists()
+
+
+def emails(live_url: str) -> dict[str, str | None]:
+    """The HTML part of every kind of email the site sends (``None``: text only). allauth's
+    account mail is plain text today; once it gets an HTML template, it is checked too."""
+    letter = make_letter(title="Keep the late buses running")
+    signature = make_signature(letter=letter, name="Amara Okafor")
+    user = make_user()
+    invitation = Invitation.objects.create(
+        letter=letter, email="new@example.org", email_normalized="new@example.org", invited_by=user
+    )
+    update = Update.objects.create(
+        letter=letter, author=user, title="We met the council", body="Thank you."
+    )
+    token = withdraw_token(signature=signature)
+    messages = {
+        "confirm": signer_emails.confirmation(signature=signature, token="t" * 24),
+        "already-signed": signer_emails.already_signed(signature=signature, withdraw_token=token),
+        "withdraw": signer_emails.withdraw(signature=signature, token=token),
+        "update": update_emails.update(
+            update=update, signature=signature, body_html="<p>Thank you.</p>", token="u" * 24
+        ),
+        "invitation": letter_emails.invitation(invitation=invitation),
+        **_account_emails(user, live_url),
+    }
+    return {name: _html_part(message) for name, message in messages.items()}
+
+
+def _account_emails(user: Any, live_url: str) -> dict[str, Any]:
+    """allauth's confirmation and password reset mail, rendered as our adapter renders them."""
+    request = RequestFactory().get("/", HTTP_HOST=live_url.split("//")[1])
+    request.user = user
+    adapter = get_adapter(request)
+    with allauth_context.request_context(request):
+        base = {"user": user, "request": request, "email": user.email}
+        confirm = {**base, "activate_url": live_url + "/accounts/confirm-email/k/", "key": "k"}
+        reset = {**base, "password_reset_url": live_url + reverse("account_reset_password")}
+        return {
+            "account-confirm": adapter.render_mail(
+                "account/email/email_confirmation_signup", user.email, confirm
+            ),
+            "account-reset": adapter.render_mail(
+                "account/email/password_reset_key", user.email, reset
+            ),
+        }
+
+
+def _html_part(message: Any) -> str | None:
+    if getattr(message, "content_subtype", "") == "html":
+        return str(message.body)
+    for content, mimetype in getattr(message, "alternatives", []):
+        if mimetype == "text/html":
+            return str(content)
+    return None
+
+
+def test_every_html_email_has_no_serious_accessibility_violation(
+    chromium: Browser, live_server, settings
+) -> None:
+    settings.SITE_URL = live_server.url
+    htmls = {name: html for name, html in emails(live_server.url).items() if html is not None}
+    assert {"confirm", "already-signed", "withdraw", "update", "invitation"} <= set(htmls)
+    problems: list[str] = []
+    for variant in VARIANT_IDS:
+        viewport, scheme = _variant(variant)
+        with browser_context(
+            chromium, viewport=viewport, scheme=scheme, live_url=live_server.url, script=AXE
+        ) as context:
+            page = context.new_page()
+            for name, html in htmls.items():
+                page.set_content(html)
+                problems += report(f"email {name} {variant}", axe_violations(page))
+    assert not problems, "axe found serious violations:\n" + "\n".join(problems)
+
+
+def test_the_harness_reports_a_page_that_breaks_the_rules(chromium: Browser) -> None:
+    """The proof proves something: a page with an unnamed button and grey-on-grey text fails."""
+    with browser_context(chromium, viewport=PHONE, scheme="light", live_url="") as context:
+        page = context.new_page()
+        page.set_content(
+            '<!doctype html><html lang="en"><title>Bad</title><main>'
+            '<p style="color:#bbb;background:#fff">Faint text</p><button></button></main>'
+        )
+        found = {v["id"] for v in axe_violations(page)}
+        lines = report("bad", axe_violations(page))
+    assert {"button-name", "color-contrast"} <= found
+    assert any(line.startswith("bad: button-name (critical)") for line in lines)
