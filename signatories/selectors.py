@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import BooleanField, Count, F, Func, Min, Q, QuerySet, TextField, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -57,11 +57,15 @@ class Showcase:
 
 def signatory_showcase(*, letter: Letter, featured: int = 6, latest: int = 10) -> Showcase:
     """Up to ``featured`` verified signatories (most recently verified first) and the
-    ``latest`` newest of the rest, in one query."""
+    ``latest`` newest of the rest: one query on PostgreSQL, two where the database cannot
+    limit each half of a UNION (SQLite, the embedded default)."""
     public = signatory_list_public(letter=letter).order_by()
     verified = public.filter(verified_at__isnull=False).order_by("-verified_at", "-pk")
     others = public.filter(verified_at__isnull=True).order_by("-confirmed_at", "-pk")
-    rows = list(verified[:featured].union(others[:latest], all=True))
+    if connections[public.db].features.supports_slicing_ordering_in_compound:
+        rows = list(verified[:featured].union(others[:latest], all=True))
+    else:
+        rows = [*verified[:featured], *others[:latest]]
     return Showcase(
         featured=sorted(
             (row for row in rows if row.verified_at is not None),

@@ -42,6 +42,7 @@ path = "/" + link.split("/", 3)[3]
 client.post(path)
 after = client.get(f"/api/letters/{slug}/").json()["signature_count"]
 names = client.get(f"/letters/{slug}/signatories/").content.decode()
+pages = [client.get(url).status_code for url in ("/", f"/letters/{slug}/")]
 print(json.dumps({
     "engine": settings.DATABASES["default"]["ENGINE"],
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
@@ -51,6 +52,7 @@ print(json.dumps({
     "listed_in_outbox_page": message["subject"] in outbox_page,
     "before": before, "after": after,
     "named": "Embedded Person" in names,
+    "pages": pages,
 }))
 """
 
@@ -84,5 +86,6 @@ def test_the_embedded_default_signs_mails_to_files_and_confirms(tmp_path: Path) 
         "before": 5,
         "after": 6,
         "named": True,
+        "pages": [200, 200],  # the home page and the letter page, on SQLite
     }
     assert (tmp_path / "db.sqlite3").exists()
