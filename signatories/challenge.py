@@ -13,7 +13,6 @@ itself on and answers cannot be marked as spent (logged as warnings).
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import secrets
 import time
@@ -25,7 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from letters.clients import client_ip
+from letters.clients import client_ip, ip_network, ip_parse
 from letters.models import Letter
 
 log = logging.getLogger(__name__)
@@ -35,13 +34,10 @@ ALGORITHM = "PBKDF2/SHA-256"
 
 def request_network(request: HttpRequest) -> str:
     """A keyed hash of the client's /24 (IPv4) or /64 (IPv6) network; "" when unknown."""
-    try:
-        address = ipaddress.ip_address(client_ip(request))
-    except ValueError:
+    address = ip_parse(client_ip(request))
+    if address is None:
         return ""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    network = ipaddress.ip_network(f"{address}/{24 if address.version == 4 else 64}", strict=False)
+    network = ip_network(address, v4=24, v6=64)
     digest = hmac.new(settings.SECRET_KEY.encode(), f"burst:{network}".encode(), hashlib.sha256)
     return digest.hexdigest()[:16]
 
