@@ -14,8 +14,11 @@ broker on one server open and close together.
 import logging
 import threading
 import time
+from collections.abc import Callable
+from functools import cache as memoize
 from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -101,3 +104,31 @@ def breakers_reset() -> None:
     with _breakers_lock:
         for breaker in _breakers.values():
             breaker.reset()
+
+
+@memoize
+def redis_client(url: str) -> redis.Redis:
+    """One client (and connection pool) per URL and process, with the short timeouts."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        decode_responses=True,
+    )
+
+
+def redis_run[T](command: Callable[[redis.Redis], T]) -> T:
+    """Run ``command`` on the client of REDIS_URL through that server's breaker.
+
+    Raises a RedisError when Redis is down, hung or skipped after a recent failure; every
+    caller then falls back to the database.
+    """
+    breaker = breaker_for(settings.REDIS_URL)
+    breaker.check()
+    try:
+        result = command(redis_client(settings.REDIS_URL))
+    except UNAVAILABLE as error:
+        breaker.failed(error)
+        raise
+    breaker.succeeded()
+    return result
