@@ -14,9 +14,11 @@ letters it served (``LetterFacts``) in a dict, and uses them only while they are
   commit stored it under the old version, which no longer matches.
 - ``facts_get`` reads the version together with whatever else the caller needs (the
   count, ``signatories.live``) in one Redis round trip: a warm read touches no database.
-- While Redis is unavailable, nothing cached is trusted: the row is read every time. An
-  entry is also never used after ``FACTS_MAX_AGE`` seconds, which bounds how long a change
-  whose version could not be replaced (Redis down at that moment) stays unseen.
+- While Redis is unavailable, nothing cached is trusted: the row is read every time, and
+  a process that finds Redis unavailable drops every entry it holds. An entry is also
+  never used after ``FACTS_MAX_AGE`` seconds, which bounds how long a change whose version
+  could not be replaced (Redis down at that moment) stays unseen by a process that
+  served nothing during the outage.
 - Unknown slugs and drafts are never remembered: each such request reads the database,
   so a letter is public everywhere the moment it is published.
 - Without REDIS_URL (the embedded default) there is no version to check: every read
@@ -147,6 +149,8 @@ def facts_get[T](
     try:
         version, extra = fetch(letter_id, version_key(letter_id))
     except redis.RedisError:
+        # Changes made meanwhile may not have replaced their versions: start afresh.
+        facts_forget_all()
         return _uncached(slug, fallback)
     entry = _entries.get(letter_id)
     if (
@@ -232,8 +236,9 @@ def _version_replace(letter_id: int) -> None:
             lambda client: client.set(version_key(letter_id), secrets.token_hex(8), ex=VERSION_TTL)
         )
     except redis.RedisError:
+        _entries.pop(letter_id, None)
         log.warning(
-            "Could not replace the facts version of letter %s; processes may serve its "
+            "Could not replace the facts version of letter %s; other processes may serve its "
             "old facts for up to %s s",
             letter_id,
             FACTS_MAX_AGE,
