@@ -14,6 +14,8 @@ letters it served (``LetterFacts``) in a dict, and uses them only while they are
   commit stored it under the old version, which no longer matches.
 - ``facts_get`` reads the version together with whatever else the caller needs (the
   count, ``signatories.live``) in one Redis round trip: a warm read touches no database.
+  The first read of a slug in a process costs two queries (the letter's id, so that its
+  version can be read before its row; then the row), a read after a change one.
 - While Redis is unavailable, nothing cached is trusted: the row is read every time, and
   a process that finds Redis unavailable drops every entry it holds. An entry is also
   never used after ``FACTS_MAX_AGE`` seconds, which bounds how long a change whose version
@@ -34,6 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -143,9 +146,14 @@ def facts_get[T](
     else the caller needs in one round trip to Redis, and raises a RedisError when Redis
     is unavailable; ``fallback(letter_id)`` then gives that from the database.
     """
+    if not settings.REDIS_URL:
+        return _uncached(slug, fallback)
     letter_id = _ids.get(slug)
-    if letter_id is None or not settings.REDIS_URL:
-        return _cold(slug, fetch, fallback)
+    if letter_id is None:
+        letter_id = _id_load(slug)
+        if letter_id is None:
+            return None
+        _remember(slug, letter_id)
     try:
         version, extra = fetch(letter_id, version_key(letter_id))
     except redis.RedisError:
@@ -160,35 +168,24 @@ def facts_get[T](
         and time.monotonic() - entry.stored < FACTS_MAX_AGE
     ):
         return entry.facts, extra
+    if version is None:
+        # Missing (expired, or Redis lost it): set one before reading the row.
+        version = _version_claim(letter_id)
     facts = facts_load(slug=slug)
     if facts is None or facts.id != letter_id:
-        # Unpublished, deleted, or the slug now names another letter: start again.
+        # Unpublished, deleted, or the slug now names another letter: answer from the
+        # database, and learn the slug again on the next read.
         _forget(slug, letter_id)
-        return None if facts is None else _cold(slug, fetch, fallback)
-    if version is None:
-        # Missing (expired, or Redis lost it): set one now, use it from the next read on.
-        _version_claim(letter_id)
-    else:
+        return None if facts is None else (facts, fallback(facts.id))
+    if version is not None:
         _store(facts, version)
     return facts, extra
 
 
-def _cold[T](
-    slug: str, fetch: Callable[[int, str], tuple[str | None, T]], fallback: Callable[[int], T]
-) -> tuple[LetterFacts, T] | None:
-    """The first read of a slug in this process: the row gives the id, whose version is
-    read after the row, so nothing is stored yet; the next read stores it."""
-    facts = facts_load(slug=slug)
-    if facts is None:
-        return None
-    if not settings.REDIS_URL:
-        return facts, fallback(facts.id)
-    _remember(slug, facts.id)
-    try:
-        _, extra = fetch(facts.id, version_key(facts.id))
-    except redis.RedisError:
-        return facts, fallback(facts.id)
-    return facts, extra
+def _id_load(slug: str) -> int | None:
+    """The id of the public letter with this slug: the first read of a slug in a process
+    needs it to read the version before the row."""
+    return letter_list_public().filter(slug=slug).values_list("id", flat=True).first()
 
 
 def _uncached[T](slug: str, fallback: Callable[[int], T]) -> tuple[LetterFacts, T] | None:
@@ -219,15 +216,20 @@ def facts_forget_all() -> None:
     _entries.clear()
 
 
-def _version_claim(letter_id: int) -> None:
+def _version_claim(letter_id: int) -> str | None:
+    """Set a version where there is none, and return the one that stands."""
+
+    def claim(client: redis.Redis) -> list[Any]:
+        pipeline = client.pipeline(transaction=False)
+        pipeline.set(version_key(letter_id), secrets.token_hex(8), nx=True, ex=VERSION_TTL)
+        pipeline.get(version_key(letter_id))
+        return pipeline.execute()
+
     try:
-        redis_run(
-            lambda client: client.set(
-                version_key(letter_id), secrets.token_hex(8), nx=True, ex=VERSION_TTL
-            )
-        )
+        return redis_run(claim)[1]
     except redis.RedisError:
         log.debug("Could not set the facts version of letter %s", letter_id)
+        return None
 
 
 def _version_replace(letter_id: int) -> None:
