@@ -90,6 +90,7 @@ def scenarios(slug: str) -> list[Scenario]:
         ),
         Scenario("widget", "Iframe widget", f"/embed/letters/{slug}/"),
         Scenario("badge", "SVG badge", f"/letters/{slug}/badge.svg"),
+        Scenario("shields", "Shields JSON", f"/api/letters/{slug}/shields.json"),
         Scenario("letter", "Letter page", f"/letters/{slug}/"),
         Scenario("signatories", "Signatories page", f"/letters/{slug}/signatories/"),
         Scenario("sign", "Sign POST (302)", f"/letters/{slug}/sign/", method="POST", status=302),
