@@ -9,6 +9,7 @@ its count, escaped as the template would have escaped it.
 """
 
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class _Pieces:
 
 
 _kept: dict[tuple[int, str, bool], _Pieces] = {}
+_lock = threading.Lock()
 
 
 def widget_context(
@@ -72,9 +74,11 @@ def widget_html(*, letter: LetterFacts, options: snippets.WidgetOptions, count: 
     key = (letter.id, options.key, letter.is_open)
     kept = _kept.get(key)
     if kept is None or kept.facts != letter:
-        if len(_kept) >= MAX_KEPT:
-            _kept.pop(next(iter(_kept)), None)
-        kept = _kept[key] = _Pieces(facts=letter, parts=_render_pieces(letter, options))
+        kept = _Pieces(facts=letter, parts=_render_pieces(letter, options))
+        with _lock:
+            if len(_kept) >= MAX_KEPT:
+                del _kept[next(iter(_kept))]
+            _kept[key] = kept
     values = {
         "count": str(count),
         "count_display": conditional_escape(number_format(count, force_grouping=True)),
@@ -83,8 +87,3 @@ def widget_html(*, letter: LetterFacts, options: snippets.WidgetOptions, count: 
     parts = kept.parts
     # Pieces alternate: text, slot name, text, slot name, ..., text.
     return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
-
-
-def widget_forget_all() -> None:
-    """Empty this process's rendered widgets (tests; never needed for correctness)."""
-    _kept.clear()

@@ -32,6 +32,7 @@ letters that way must call ``facts_changed`` itself.
 
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,6 +119,9 @@ class _Entry:
 
 _ids: dict[str, int] = {}
 _entries: dict[int, _Entry] = {}
+# Reads need no lock (a dict lookup is atomic); writes take it so that evicting the oldest
+# entry never races another thread's write (gthread workers).
+_lock = threading.Lock()
 
 
 def version_key(letter_id: int) -> str:
@@ -194,26 +198,30 @@ def _uncached[T](slug: str, fallback: Callable[[int], T]) -> tuple[LetterFacts, 
 
 
 def _remember(slug: str, letter_id: int) -> None:
-    if len(_ids) >= MAX_ENTRIES:
-        _ids.pop(next(iter(_ids)), None)
-    _ids[slug] = letter_id
+    with _lock:
+        if len(_ids) >= MAX_ENTRIES:
+            del _ids[next(iter(_ids))]
+        _ids[slug] = letter_id
 
 
 def _store(facts: LetterFacts, version: str) -> None:
-    if len(_entries) >= MAX_ENTRIES:
-        _entries.pop(next(iter(_entries)), None)
-    _entries[facts.id] = _Entry(version=version, stored=time.monotonic(), facts=facts)
+    with _lock:
+        if len(_entries) >= MAX_ENTRIES:
+            del _entries[next(iter(_entries))]
+        _entries[facts.id] = _Entry(version=version, stored=time.monotonic(), facts=facts)
 
 
 def _forget(slug: str, letter_id: int) -> None:
-    _ids.pop(slug, None)
-    _entries.pop(letter_id, None)
+    with _lock:
+        _ids.pop(slug, None)
+        _entries.pop(letter_id, None)
 
 
 def facts_forget_all() -> None:
-    """Empty this process's facts (tests; never needed for correctness)."""
-    _ids.clear()
-    _entries.clear()
+    """Drop every kept entry of this process."""
+    with _lock:
+        _ids.clear()
+        _entries.clear()
 
 
 def _version_claim(letter_id: int) -> str | None:
@@ -238,7 +246,8 @@ def _version_replace(letter_id: int) -> None:
             lambda client: client.set(version_key(letter_id), secrets.token_hex(8), ex=VERSION_TTL)
         )
     except redis.RedisError:
-        _entries.pop(letter_id, None)
+        with _lock:
+            _entries.pop(letter_id, None)
         log.warning(
             "Could not replace the facts version of letter %s; other processes may serve its "
             "old facts for up to %s s",
