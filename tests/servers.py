@@ -91,36 +91,52 @@ def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[sub
         _stop(process)
 
 
+class Started:
+    """A process that was started; ``wait()`` returns once it serves."""
+
+    def __init__(self, process: "subprocess.Popen[bytes]", log: Path, ready) -> None:
+        self.process, self.log, self._ready = process, log, ready
+
+    def wait(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._ready():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{self.log.name}: not ready\n{self.log.read_text()}")
+            time.sleep(0.2)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return get(port, "/healthz", timeout=2).status == 200
+    except OSError:
+        return False
+
+
 @contextmanager
-def web_process(env: dict[str, str], *, port: int, log: Path) -> Iterator[int]:
-    """The web server as `make run` starts it, answering /healthz on `port` when it yields."""
+def web_process(
+    env: dict[str, str], *, port: int, log: Path, wait: bool = True
+) -> Iterator[Started]:
+    """The web server as `make run` starts it, on `port`; serving when it yields, unless
+    ``wait`` is False (then call ``wait()``: start several at once, then wait for all)."""
     command = [str(WEB), "--host", "127.0.0.1", "--port", str(port)]
     with _process(command, env | {"SITE_URL": f"http://127.0.0.1:{port}"}, log) as process:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"the web server exited at start:\n{log.read_text()}")
-            try:
-                if get(port, "/healthz", timeout=2).status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield port
+        started = Started(process, log, lambda: _answers(port))
+        if wait:
+            started.wait()
+        yield started
 
 
 @contextmanager
-def celery_process(env: dict[str, str], *, name: str, log: Path, beat: bool = False):
-    """A Celery worker on the queues of docs/deployment.md, ready when it yields."""
+def celery_process(
+    env: dict[str, str], *, name: str, log: Path, beat: bool = False, wait: bool = True
+) -> Iterator[Started]:
+    """A Celery worker on the queues of docs/deployment.md (see ``web_process``)."""
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-n", f"{name}@%h"]
     command += ["-Q", "default,mail", "--concurrency", "2", "--loglevel", "INFO"]
     if beat:
         command += ["--beat", "--schedule", str(log.with_suffix(".schedule"))]
     with _process(command, env, log) as process:
-        deadline = time.monotonic() + 60
-        while " ready." not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the Celery worker {name} did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield process
+        started = Started(process, log, lambda: " ready." in log.read_text())
+        if wait:
+            started.wait()
+        yield started

@@ -145,13 +145,16 @@ def test_two_servers_and_two_workers_lose_nothing_send_nothing_twice_and_count_e
         env.pop("EMAIL_BACKEND", None)
         ports = [free_port(), free_port()]
         site = {"SITE_URL": f"http://127.0.0.1:{ports[0]}"}
+        logs = {name: tmp_path / f"{name}.log" for name in ("web1", "web2", "one", "two")}
         with (
-            web_process(env, port=ports[0], log=tmp_path / "web1.log"),
-            web_process(env, port=ports[1], log=tmp_path / "web2.log"),
-            celery_process(env | site, name="one", log=tmp_path / "worker1.log", beat=True),
-            celery_process(env | site, name="two", log=tmp_path / "worker2.log"),
+            web_process(env, port=ports[0], log=logs["web1"], wait=False) as web1,
+            web_process(env, port=ports[1], log=logs["web2"], wait=False) as web2,
+            celery_process(env | site, name="one", log=logs["one"], beat=True, wait=False) as one,
+            celery_process(env | site, name="two", log=logs["two"], wait=False) as two,
             ThreadPoolExecutor(CONCURRENCY) as pool,
         ):
+            for process in (web1, web2, one, two):
+                process.wait()
             jobs = list(enumerate(itertools.product(range(SIGNERS_PER_LETTER), letters), start=1))
             accepted = [
                 address
@@ -173,6 +176,8 @@ def test_two_servers_and_two_workers_lose_nothing_send_nothing_twice_and_count_e
             tasks = [(n, path) for n, (_, path) in enumerate(links + doubled)]
             answers = list(pool.map(lambda t: _confirm(ports[t[0] % 2], t[0], t[1]), tasks))
 
+        # Both workers took part: each ran tasks (sends, sweeps) of this test.
+        assert all(" succeeded in " in logs[name].read_text() for name in ("one", "two"))
         mailed = Counter(recipient for recipient, _ in links)
         assert set(mailed) == set(accepted)  # nothing lost
         assert set(mailed.values()) == {1}  # nothing sent twice

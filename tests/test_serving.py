@@ -70,7 +70,7 @@ def test_idle_connections_do_not_stall_the_production_server(
 ) -> None:
     letter = make_letter()
     env = site_env(tmp_path, WEB_WORKERS="2", WEB_THREADS="4")
-    with web_process(env, port=free_port(), log=tmp_path / "web.log") as port:
+    with web_process(env, port=(port := free_port()), log=tmp_path / "web.log"):
         # Eight times as many silent connections as the server has threads.
         silent = _idle_connections(port, 8 * 2 * 4)
         status, waited = _answer_past(port, silent, f"/api/letters/{letter.slug}/")
@@ -83,7 +83,7 @@ def test_clients_stuck_halfway_through_a_request_do_not_stall_a_single_thread(
 ) -> None:
     letter = make_letter()
     env = site_env(tmp_path, WEB_WORKERS="1", WEB_THREADS="1")
-    with web_process(env, port=free_port(), log=tmp_path / "web.log") as port:
+    with web_process(env, port=(port := free_port()), log=tmp_path / "web.log"):
         silent = _half_requests(port, 16) + _idle_connections(port, 16)
         status, waited = _answer_past(port, silent, f"/letters/{letter.slug}/")
     assert status == 200
