@@ -9,6 +9,7 @@ The server is started here exactly as `make run` starts it in production mode
 """
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -88,3 +89,18 @@ def test_clients_stuck_halfway_through_a_request_do_not_stall_a_single_thread(
         status, waited = _answer_past(port, silent, f"/letters/{letter.slug}/")
     assert status == 200
     assert waited < PROMPT_SECONDS
+
+
+def test_the_web_server_stops_when_stop_signals_arrive_twice(
+    transactional_db, tmp_path: Path
+) -> None:
+    """Ctrl-C under `make run` sends SIGINT to every process, then `kill 0` a SIGTERM: a
+    second signal used to leave granian's main process hanging for good."""
+    env = site_env(tmp_path, WEB_WORKERS="1", WEB_THREADS="1")
+    with web_process(env, port=(port := free_port()), log=tmp_path / "web.log") as web:
+        os.killpg(web.process.pid, signal.SIGINT)
+        os.killpg(web.process.pid, signal.SIGTERM)
+        os.killpg(web.process.pid, signal.SIGTERM)
+        assert web.process.wait(timeout=30) == 0
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0  # nothing listens any more
