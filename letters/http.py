@@ -56,17 +56,16 @@ def request_is_personal(request: HttpRequest) -> bool:
     return any(name in request.COOKIES for name in _personal_cookies())
 
 
+def page_is_personal(request: HttpRequest) -> None:
+    """Say that the page drawn for ``request`` holds something for this visitor alone (such
+    as the challenge switched on for their network): it is sent private."""
+    request.page_personal = True  # type: ignore[attr-defined]
+
+
 def public_page(view: View) -> View:
     """Mark a GET view as a public page (see the module's docstring)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response.public_page = True  # type: ignore[attr-defined]
-        return response
-
-    wrapped.public_page = True  # type: ignore[attr-defined]
-    return wrapped
+    view.public_page = True  # type: ignore[attr-defined]
+    return view
 
 
 def _varies_on_cookie(response: HttpResponse) -> bool:
@@ -89,18 +88,23 @@ class PublicPageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if getattr(response, "public_page", False) and request.method in {"GET", "HEAD"}:
+        if getattr(request, "public_page", False) and request.method in {"GET", "HEAD"}:
             self._mark(request, response)
         return response
 
     def process_view(self, request: HttpRequest, view: View, args: object, kwargs: object) -> None:
-        if getattr(view, "public_page", False) and not request_is_personal(request):
+        if not getattr(view, "public_page", False):
+            return
+        # Marked on the request, not the response, so that a 404 raised by the view counts.
+        request.public_page = True  # type: ignore[attr-defined]
+        if not request_is_personal(request):
             request.user = AnonymousUser()
 
     def _mark(self, request: HttpRequest, response: HttpResponse) -> None:
         shared = (
             response.status_code in _SHARED_STATUSES
             and not request_is_personal(request)
+            and not getattr(request, "page_personal", False)
             and not response.cookies
             and not _varies_on_cookie(response)
         )
