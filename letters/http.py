@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 MAX_AGE = 30
 STALE_WHILE_REVALIDATE = 120
+# A cache may keep serving a page while the site is down.
+STALE_IF_ERROR = 24 * 3600
 # Statuses whose answer is the same for every anonymous visitor of a URL.
 _SHARED_STATUSES = {200, 404}
 
@@ -39,7 +41,10 @@ View = Callable[..., HttpResponse]
 
 
 def public_cache_control(*, max_age: int = MAX_AGE) -> str:
-    return f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}"
+    return (
+        f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, "
+        f"stale-if-error={STALE_IF_ERROR}"
+    )
 
 
 def _personal_cookies() -> tuple[str, ...]:
