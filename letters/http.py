@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -51,7 +52,7 @@ def _personal_cookies() -> tuple[str, ...]:
     return (
         settings.SESSION_COOKIE_NAME,
         settings.LANGUAGE_COOKIE_NAME,
-        getattr(settings, "MESSAGE_COOKIE_NAME", "messages"),
+        CookieStorage.cookie_name,
     )
 
 
