@@ -43,6 +43,7 @@ endif
 test: install
 	bash .ci/services
 	bash .ci/browser
+	bash .ci/varnish
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
 	$(UV) run --locked mypy

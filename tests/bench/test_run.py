@@ -73,6 +73,10 @@ def test_it_finds_the_form_token_and_the_csrf_cookie() -> None:
         csrf_from_page(html, [])
 
 
+def test_a_sign_form_without_a_csrf_token_needs_none() -> None:
+    assert csrf_from_page('<form><input name="stamp" value="x"></form>', []) == ("", "")
+
+
 def test_it_reads_the_form_stamp_from_the_sign_form_and_encodes_it() -> None:
     html = '<input type="hidden" name="stamp" value="MTc4:1v2:ab-c_d" id="id_stamp">'
 
