@@ -209,7 +209,7 @@ def serving_from_makefile(text: str) -> tuple[str, int]:
     """The gunicorn worker class and threads that `make run` uses in production mode:
     ("sync", 1) unless its gunicorn line says otherwise. Make variables with a default
     (`NAME ?= value`) are read."""
-    variables = dict(re.findall(r"^(\w+)\s*\??=\s*(\S+)\s*$", text, re.MULTILINE))
+    variables = dict(re.findall(r"^(\w+)\s*[?:]?=\s*(\S+)\s*$", text, re.MULTILINE))
 
     def expand(value: str) -> str:
         return re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), ""), value)
