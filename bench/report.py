@@ -90,10 +90,19 @@ class WrkResult:
     ok: int = 0
     bad: int = 0
     refused: int = 0
+    status_errors: int = 0  # answers >= 400, which wrk also counts among its errors
 
     @property
     def rps(self) -> float:
         return self.requests / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def failures(self) -> int:
+        """Requests that failed: socket errors and timeouts, plus unexpected answers. A POST
+        scenario classifies every answer itself (a 400 is counted as refused, apart)."""
+        classified = self.ok + self.refused + self.bad > 0
+        socket_errors = self.errors - self.status_errors
+        return socket_errors + (self.bad if classified else self.status_errors)
 
 
 def parse_wrk(output: str) -> WrkResult:
@@ -113,6 +122,7 @@ def parse_wrk(output: str) -> WrkResult:
         ok=data.get("ok", 0),
         bad=data.get("bad", 0),
         refused=data.get("refused", 0),
+        status_errors=data["errors"]["status"],
     )
 
 
@@ -151,7 +161,7 @@ def summarize(rounds: list[dict[str, WrkResult]], name: str, baseline: str = BAR
         healthz_ratios=[ratio(r[name].rps, r[HEALTHZ].rps) for r in runs if HEALTHZ in r],
         p50_ms=statistics.median(r[name].p50_ms for r in runs),
         p99_ms=statistics.median(r[name].p99_ms for r in runs),
-        errors=sum(r[name].errors + r[name].bad for r in runs),
+        errors=sum(r[name].failures for r in runs),
     )
 
 

@@ -58,6 +58,16 @@ def test_it_reads_throughput_latency_errors_and_answers_from_the_report_line() -
     assert (result.ok, result.refused, result.bad) == (39990, 7, 3)
 
 
+def test_a_post_scenario_counts_its_own_answers_and_a_read_counts_every_error_status() -> None:
+    post = parse_wrk(WRK_OUTPUT)
+    read = parse_wrk(WRK_OUTPUT.replace('"ok": 39990, "refused": 7, "bad": 3', '"ok": 0'))
+
+    # One read error, plus the 3 unexpected answers; the 400s are refusals, not failures.
+    assert post.failures == 4
+    # One read error and the two answers wrk counted as status errors.
+    assert read.failures == 3
+
+
 def test_it_refuses_wrk_output_without_the_report_line() -> None:
     with pytest.raises(ValueError, match="BENCH_JSON"):
         parse_wrk(WRK_OUTPUT.split("BENCH_JSON")[0])
