@@ -251,6 +251,7 @@ def sign_check(*, answered: int, failed: int, connections: int, verify: dict[str
     stored = verify["signatures"]
     return (
         failed == 0
+        and answered > 0  # a run that stored nothing proves nothing
         and answered <= stored <= answered + connections * verify.get("runs", 1)
         and verify["outbox"] >= verify["pending"]
         and verify["unsent"] == 0
@@ -268,6 +269,7 @@ def confirm_check(
     grown = after["rows"] - before["rows"]
     return (
         failed == 0
+        and answered > 0
         and after["redis"] == after["rows"]
         and answered <= grown <= answered + connections * runs
     )

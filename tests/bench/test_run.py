@@ -181,6 +181,8 @@ def test_the_sign_check_fails_on_a_lost_signature_or_an_unsent_email() -> None:
         answered=100, failed=0, connections=8, verify={**verify, "without_outbox": 1}
     )
     assert not sign_check(answered=100, failed=1, connections=8, verify=verify)
+    nothing = {**verify, "signatures": 0, "pending": 0, "outbox": 0}
+    assert not sign_check(answered=0, failed=0, connections=8, verify=nothing)
 
 
 def test_the_confirm_check_wants_the_redis_count_equal_to_the_rows() -> None:
@@ -196,6 +198,7 @@ def test_the_confirm_check_wants_the_redis_count_equal_to_the_rows() -> None:
     assert not check(500, {"redis": 1499, "rows": 1499})  # an answered one not stored
     assert not check(500, {"redis": 1517, "rows": 1517})  # more than were in flight
     assert not check(500, {"redis": 1500, "rows": 1500}, failed=1)
+    assert not check(0, {"redis": 1000, "rows": 1000})  # nothing answered proves nothing
 
 
 def test_the_results_name_every_scenario_with_its_ratios_and_target() -> None:
