@@ -14,7 +14,7 @@ INSERT INTO signatories_signature (
     letter_id, letter_version_id, name, email, email_normalized, email_domain, network_key,
     role, organization, country, city, comment, show_name, consent_version, opt_in_updates,
     status, created_at, confirmed_at, token_hash, status_before_moderation,
-    verification_method, verification_note
+    verification_method, verification_note, hold_reason, language
 )
 SELECT
     %(letter)s, %(version)s, 'Seeded Signer ' || i, 'seed' || i || '@example.org',
@@ -23,7 +23,7 @@ SELECT
     '', (ARRAY['GB', 'DE', 'FR', 'ES', 'JP', 'NG', 'BR', ''])[1 + i %% 8], '', '',
     i %% 7 <> 0, 'bench', false, 'confirmed',
     now() - make_interval(secs => i * 10), now() - make_interval(secs => i * 10 - 5), '', '',
-    '', ''
+    '', '', '', ''
 FROM generate_series(1, %(count)s) AS i
 """
 
