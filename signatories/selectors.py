@@ -216,33 +216,91 @@ def _aware(text: str) -> datetime:
     return value
 
 
-def _after(p: Position) -> Q:
-    """Rows after ``p`` in the list's order: verified ones newest first, then the others."""
-    later = Q(confirmed_at__lt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__lt=p.pk)
-    if p.verified_at is None:
-        return Q(verified_at__isnull=True) & later
-    return (
-        Q(verified_at__lt=p.verified_at)
-        | Q(verified_at__isnull=True)
-        | (Q(verified_at=p.verified_at) & later)
+def _later_unverified(p: Position) -> Q:
+    """Unverified rows after ``p`` (itself unverified) in the list's order.
+
+    The ``confirmed_at <= ...`` bound says again what the OR implies: it is the range
+    condition that lets PostgreSQL start its index scan at ``p`` instead of walking every
+    row before it, so a page deep in a million signatures costs what the first one does.
+    """
+    return Q(verified_at__isnull=True, confirmed_at__lte=p.confirmed_at) & (
+        Q(confirmed_at__lt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__lt=p.pk)
     )
 
 
-def _before(p: Position) -> Q:
+def _earlier_unverified(p: Position) -> Q:
+    return Q(verified_at__isnull=True, confirmed_at__gte=p.confirmed_at) & (
+        Q(confirmed_at__gt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__gt=p.pk)
+    )
+
+
+def _later_verified(p: Position) -> Q:
+    assert p.verified_at is not None
+    later = Q(confirmed_at__lt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__lt=p.pk)
+    return Q(verified_at__lt=p.verified_at) | Q(verified_at=p.verified_at) & later
+
+
+def _earlier_verified(p: Position) -> Q:
+    assert p.verified_at is not None
     earlier = Q(confirmed_at__gt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__gt=p.pk)
-    if p.verified_at is None:
-        return Q(verified_at__isnull=False) | (Q(verified_at__isnull=True) & earlier)
-    return Q(verified_at__gt=p.verified_at) | (Q(verified_at=p.verified_at) & earlier)
+    return Q(verified_at__gt=p.verified_at) | Q(verified_at=p.verified_at) & earlier
+
+
+_FORWARD_VERIFIED = ("-verified_at", "-confirmed_at", "-pk")
+_FORWARD_OTHERS = ("-confirmed_at", "-pk")
+_BACKWARD_VERIFIED = ("verified_at", "confirmed_at", "pk")
+_BACKWARD_OTHERS = ("confirmed_at", "pk")
+
+
+def _rows_after(rows: QuerySet[Signature], after: Position | None, limit: int) -> list[Signature]:
+    """Up to ``limit`` rows after ``after`` (from the top when None), in the list's order.
+
+    The list is the verified signatories, then the others; each half is read with its own
+    keyset query, so both halves use an index range instead of an OFFSET or an OR.
+    """
+    verified = rows.filter(verified_at__isnull=False)
+    others = rows.filter(verified_at__isnull=True)
+    if after is not None and after.verified_at is None:
+        return list(others.filter(_later_unverified(after)).order_by(*_FORWARD_OTHERS)[:limit])
+    if after is not None:
+        verified = verified.filter(_later_verified(after))
+    found = list(verified.order_by(*_FORWARD_VERIFIED)[:limit])
+    if len(found) < limit:
+        found += others.order_by(*_FORWARD_OTHERS)[: limit - len(found)]
+    return found
+
+
+def _rows_before(rows: QuerySet[Signature], before: Position, limit: int) -> list[Signature]:
+    """Up to ``limit`` rows just before ``before``, nearest first (the list's order reversed)."""
+    verified = rows.filter(verified_at__isnull=False)
+    if before.verified_at is not None:
+        return list(
+            verified.filter(_earlier_verified(before)).order_by(*_BACKWARD_VERIFIED)[:limit]
+        )
+    others = rows.filter(_earlier_unverified(before))
+    found = list(others.order_by(*_BACKWARD_OTHERS)[:limit])
+    if len(found) < limit:
+        found += verified.order_by(*_BACKWARD_VERIFIED)[: limit - len(found)]
+    return found
 
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of search results, with the positions of the pages around it: a filtered
-    list has no count from Redis, and a COUNT(*) over a large letter is what we avoid."""
+    """One page of the public list or of search results, with the positions of the pages
+    around it. Pages are found by position (keyset), never by OFFSET: a page deep in a
+    large letter costs what the first one does, and the list has no COUNT(*)."""
 
     items: list[Signature]
     previous: str | None
     next: str | None
+
+
+def _page(items: list[Signature], *, previous: bool, more: bool) -> SearchPage:
+    return SearchPage(
+        items=items,
+        previous=Position.of(items[0]).encode() if previous and items else None,
+        next=Position.of(items[-1]).encode() if more and items else None,
+    )
 
 
 def signatory_search_page(
@@ -253,27 +311,24 @@ def signatory_search_page(
     before: Position | None = None,
     per_page: int = 50,
 ) -> SearchPage:
-    """The page of matches after ``after`` (or before ``before``) in the list's order."""
-    rows = signatory_search(letter=letter, query=query)
+    """The page of matches after ``after`` (or before ``before``) in the list's order;
+    an empty ``query`` pages through the whole public list."""
+    rows = signatory_search(letter=letter, query=query).order_by()
     if before is not None:
-        reverse = (F("verified_at").asc(nulls_first=True), "confirmed_at", "pk")
-        found = list(rows.filter(_before(before)).order_by(*reverse)[: per_page + 1])
+        found = _rows_before(rows, before, per_page + 1)
         items = found[:per_page][::-1]
-        more = len(found) > per_page
-        return SearchPage(
-            items=items,
-            previous=Position.of(items[0]).encode() if more else None,
-            next=Position.of(items[-1]).encode() if items else None,
-        )
-    if after is not None:
-        rows = rows.filter(_after(after))
-    found = list(rows[: per_page + 1])
-    items = found[:per_page]
-    return SearchPage(
-        items=items,
-        previous=Position.of(items[0]).encode() if after is not None and items else None,
-        next=Position.of(items[-1]).encode() if len(found) > per_page else None,
-    )
+        # Going back from a page there is always a page after it: the one we came from.
+        return _page(items, previous=len(found) > per_page, more=True)
+    found = _rows_after(rows, after, per_page + 1)
+    return _page(found[:per_page], previous=after is not None, more=len(found) > per_page)
+
+
+def signatory_page_numbered(*, letter: Letter, number: str | int | None) -> SearchPage:
+    """A page of the public list by number, for ``?page=`` links given out before pages
+    were found by position. Its links lead on by position."""
+    page = signatory_page(letter=letter, number=number)
+    items = list(page.object_list)
+    return _page(items, previous=page.has_previous(), more=page.has_next())
 
 
 BREAKDOWN_TOP = 5
