@@ -1,5 +1,5 @@
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 
 from django.conf import settings
@@ -7,7 +7,17 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection, connections
-from django.db.models import BooleanField, Count, F, Func, Min, Q, QuerySet, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Func,
+    Min,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -252,7 +262,41 @@ _BACKWARD_VERIFIED = ("verified_at", "confirmed_at", "pk")
 _BACKWARD_OTHERS = ("confirmed_at", "pk")
 
 
-def _rows_after(rows: QuerySet[Signature], after: Position | None, limit: int) -> list[Signature]:
+# How many rows of the list a search walks in order before it asks the text index.
+SEARCH_WALK = 1000
+
+
+def _take(
+    rows: QuerySet[Signature], text: "Q | _Like | None", order: tuple[str, ...], limit: int
+) -> list[Signature]:
+    """The first ``limit`` of ``rows`` in ``order`` that match ``text``.
+
+    A common word ("nurse" on a letter of nurses) matches so many rows that reading them
+    all through the trigram index and sorting them takes seconds on a large letter, while
+    its first page is among the first few hundred rows of the list. So the first
+    ``SEARCH_WALK`` rows in order are tried first; when they hold a whole page, that is
+    the page. Otherwise the match is rare, and the text index finds it quickly.
+    """
+    ordered = rows.order_by(*order)
+    if text is None:
+        return list(ordered[:limit])
+    walked = list(ordered.values_list("pk", flat=True)[:SEARCH_WALK])
+    if not walked:
+        return []
+    found = list(
+        rows.model.objects.filter(pk__in=walked)
+        .filter(text)
+        .order_by(*order)
+        .only(*PUBLIC_FIELDS)[:limit]
+    )
+    if len(found) == limit or len(walked) < SEARCH_WALK:
+        return found
+    return list(ordered.filter(text)[:limit])
+
+
+def _rows_after(
+    rows: QuerySet[Signature], text: "Q | _Like | None", after: Position | None, limit: int
+) -> list[Signature]:
     """Up to ``limit`` rows after ``after`` (from the top when None), in the list's order.
 
     The list is the verified signatories, then the others; each half is read with its own
@@ -261,26 +305,26 @@ def _rows_after(rows: QuerySet[Signature], after: Position | None, limit: int) -
     verified = rows.filter(verified_at__isnull=False)
     others = rows.filter(verified_at__isnull=True)
     if after is not None and after.verified_at is None:
-        return list(others.filter(_later_unverified(after)).order_by(*_FORWARD_OTHERS)[:limit])
+        return _take(others.filter(_later_unverified(after)), text, _FORWARD_OTHERS, limit)
     if after is not None:
         verified = verified.filter(_later_verified(after))
-    found = list(verified.order_by(*_FORWARD_VERIFIED)[:limit])
+    found = _take(verified, text, _FORWARD_VERIFIED, limit)
     if len(found) < limit:
-        found += others.order_by(*_FORWARD_OTHERS)[: limit - len(found)]
+        found += _take(others, text, _FORWARD_OTHERS, limit - len(found))
     return found
 
 
-def _rows_before(rows: QuerySet[Signature], before: Position, limit: int) -> list[Signature]:
+def _rows_before(
+    rows: QuerySet[Signature], text: "Q | _Like | None", before: Position, limit: int
+) -> list[Signature]:
     """Up to ``limit`` rows just before ``before``, nearest first (the list's order reversed)."""
     verified = rows.filter(verified_at__isnull=False)
     if before.verified_at is not None:
-        return list(
-            verified.filter(_earlier_verified(before)).order_by(*_BACKWARD_VERIFIED)[:limit]
-        )
+        return _take(verified.filter(_earlier_verified(before)), text, _BACKWARD_VERIFIED, limit)
     others = rows.filter(_earlier_unverified(before))
-    found = list(others.order_by(*_BACKWARD_OTHERS)[:limit])
+    found = _take(others, text, _BACKWARD_OTHERS, limit)
     if len(found) < limit:
-        found += verified.order_by(*_BACKWARD_VERIFIED)[: limit - len(found)]
+        found += _take(verified, text, _BACKWARD_VERIFIED, limit - len(found))
     return found
 
 
@@ -313,13 +357,14 @@ def signatory_search_page(
 ) -> SearchPage:
     """The page of matches after ``after`` (or before ``before``) in the list's order;
     an empty ``query`` pages through the whole public list."""
-    rows = signatory_search(letter=letter, query=query).order_by()
+    rows = signatory_search(letter=letter, query=replace(query, q="")).order_by()
+    text = _text_matches(query.q) if query.q else None
     if before is not None:
-        found = _rows_before(rows, before, per_page + 1)
+        found = _rows_before(rows, text, before, per_page + 1)
         items = found[:per_page][::-1]
         # Going back from a page there is always a page after it: the one we came from.
         return _page(items, previous=len(found) > per_page, more=True)
-    found = _rows_after(rows, after, per_page + 1)
+    found = _rows_after(rows, text, after, per_page + 1)
     return _page(found[:per_page], previous=after is not None, more=len(found) > per_page)
 
 
