@@ -106,3 +106,28 @@ def test_a_made_up_position_gets_a_clear_message_and_changes_nothing(client, let
     assert response.status_code == 400
     assert "link" in response.content.decode().lower()
     assert list(Signature.objects.order_by("pk").values_list()) == before
+
+
+@pytest.mark.parametrize("q", ["nurse", "ada", "nobody-at-all"])
+def test_a_search_finds_the_same_pages_whether_its_word_is_common_or_rare(monkeypatch, q):
+    from signatories import selectors
+
+    letter = make_letter()
+    make_signature(letter=letter, name="Ada Oldest", role="Nurse")
+    for n in range(12):
+        make_signature(letter=letter, name=f"Person {n}", role="Nurse" if n % 3 else "Cook")
+    make_signature(letter=letter, name="Hidden Nurse", role="Nurse", show_name=False)
+    # A walk of 4 rows: "nurse" fills a page of 3 within it, "ada" only matches beyond.
+    monkeypatch.setattr(selectors, "SEARCH_WALK", 4)
+    query = selectors.SignatoryQuery(q=q)
+    rows = selectors.signatory_list_public(letter=letter)
+    matching = [row.name for row in rows if q in f"{row.name} {row.role}".lower()]
+    seen, after = [], None
+    while True:
+        page = selectors.signatory_search_page(letter=letter, query=query, after=after, per_page=3)
+        seen += [row.name for row in page.items]
+        if page.next is None:
+            break
+        after = Position.decode(page.next)
+    assert seen == matching
+    assert "Hidden Nurse" not in seen
