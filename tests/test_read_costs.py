@@ -7,6 +7,8 @@ Speed itself is measured by the harness (bench/run.py, bench/big.py), never here
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from letters.models import Letter
@@ -103,3 +105,20 @@ def test_a_feed_costs_one_query_for_thirty_letters(client, django_assert_num_que
     with django_assert_num_queries(1):
         response = client.get(reverse(name))
     assert response.content.count(b"/letters/letter-") >= 30
+
+
+def test_the_api_list_at_a_deep_cursor_costs_what_its_first_page_does(
+    client, django_assert_num_queries
+):
+    letter = make_letter()
+    make_signatures(letter=letter, count=130)
+    warm(letter)
+    url = reverse("embeds:api-signatories", args=[letter.slug])
+    with CaptureQueriesContext(connection) as first:
+        page = client.get(url).json()
+    seen = [row["name"] for row in page["results"]]
+    while page["next"]:
+        with django_assert_num_queries(len(first)):
+            page = client.get(page["next"]).json()
+        seen += [row["name"] for row in page["results"]]
+    assert len(seen) == len(set(seen)) == 130
