@@ -156,6 +156,13 @@ class FoldedText(Func):
     output_field = TextField()
 
 
+class _UnindexedFoldedText(FoldedText):
+    """The same text, written so that it does not match the trigram index: for a query
+    that must read rows it already narrowed by id, never through that index."""
+
+    template = "%(function)s(LOWER(LOWER(%(expressions)s)))"
+
+
 class _Like(Func):
     arg_joiner = " LIKE "
     template = "(%(expressions)s)"
@@ -166,10 +173,11 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _text_matches(q: str) -> Q | _Like:
+def _text_matches(q: str, *, indexed: bool = True) -> Q | _Like:
     if connection.vendor == "postgresql":
         pattern = FoldedText(Value(f"%{_like_escape(q)}%"))
-        return _Like(FoldedText(F("name"), F("role"), F("organization")), pattern)
+        folded = FoldedText if indexed else _UnindexedFoldedText
+        return _Like(folded(F("name"), F("role"), F("organization")), pattern)
     # The embedded default (SQLite) matches case-insensitively, but not across accents.
     return Q(name__icontains=q) | Q(role__icontains=q) | Q(organization__icontains=q)
 
@@ -263,13 +271,11 @@ _BACKWARD_OTHERS = ("confirmed_at", "pk")
 
 
 # How many rows of the list a search walks in order before it asks the text index.
-SEARCH_WALK = 1000
+SEARCH_WALK = 500
 
 
-def _take(
-    rows: QuerySet[Signature], text: "Q | _Like | None", order: tuple[str, ...], limit: int
-) -> list[Signature]:
-    """The first ``limit`` of ``rows`` in ``order`` that match ``text``.
+def _take(rows: QuerySet[Signature], q: str, order: tuple[str, ...], limit: int) -> list[Signature]:
+    """The first ``limit`` of ``rows`` in ``order`` whose text matches ``q`` (all when "").
 
     A common word ("nurse" on a letter of nurses) matches so many rows that reading them
     all through the trigram index and sorting them takes seconds on a large letter, while
@@ -278,24 +284,22 @@ def _take(
     the page. Otherwise the match is rare, and the text index finds it quickly.
     """
     ordered = rows.order_by(*order)
-    if text is None:
+    if not q:
         return list(ordered[:limit])
     walked = list(ordered.values_list("pk", flat=True)[:SEARCH_WALK])
     if not walked:
         return []
-    found = list(
-        rows.model.objects.filter(pk__in=walked)
-        .filter(text)
-        .order_by(*order)
-        .only(*PUBLIC_FIELDS)[:limit]
-    )
+    # ``rows`` again, not the bare table: a signer hidden since the walk stays hidden. The
+    # unindexed text keeps the planner on these ids instead of the trigram index.
+    walk = ordered.filter(pk__in=walked).filter(_text_matches(q, indexed=False))
+    found = list(walk[:limit])
     if len(found) == limit or len(walked) < SEARCH_WALK:
         return found
-    return list(ordered.filter(text)[:limit])
+    return list(ordered.filter(_text_matches(q))[:limit])
 
 
 def _rows_after(
-    rows: QuerySet[Signature], text: "Q | _Like | None", after: Position | None, limit: int
+    rows: QuerySet[Signature], q: str, after: Position | None, limit: int
 ) -> list[Signature]:
     """Up to ``limit`` rows after ``after`` (from the top when None), in the list's order.
 
@@ -305,26 +309,26 @@ def _rows_after(
     verified = rows.filter(verified_at__isnull=False)
     others = rows.filter(verified_at__isnull=True)
     if after is not None and after.verified_at is None:
-        return _take(others.filter(_later_unverified(after)), text, _FORWARD_OTHERS, limit)
+        return _take(others.filter(_later_unverified(after)), q, _FORWARD_OTHERS, limit)
     if after is not None:
         verified = verified.filter(_later_verified(after))
-    found = _take(verified, text, _FORWARD_VERIFIED, limit)
+    found = _take(verified, q, _FORWARD_VERIFIED, limit)
     if len(found) < limit:
-        found += _take(others, text, _FORWARD_OTHERS, limit - len(found))
+        found += _take(others, q, _FORWARD_OTHERS, limit - len(found))
     return found
 
 
 def _rows_before(
-    rows: QuerySet[Signature], text: "Q | _Like | None", before: Position, limit: int
+    rows: QuerySet[Signature], q: str, before: Position, limit: int
 ) -> list[Signature]:
     """Up to ``limit`` rows just before ``before``, nearest first (the list's order reversed)."""
     verified = rows.filter(verified_at__isnull=False)
     if before.verified_at is not None:
-        return _take(verified.filter(_earlier_verified(before)), text, _BACKWARD_VERIFIED, limit)
+        return _take(verified.filter(_earlier_verified(before)), q, _BACKWARD_VERIFIED, limit)
     others = rows.filter(_earlier_unverified(before))
-    found = _take(others, text, _BACKWARD_OTHERS, limit)
+    found = _take(others, q, _BACKWARD_OTHERS, limit)
     if len(found) < limit:
-        found += _take(verified, text, _BACKWARD_VERIFIED, limit - len(found))
+        found += _take(verified, q, _BACKWARD_VERIFIED, limit - len(found))
     return found
 
 
@@ -358,13 +362,12 @@ def signatory_search_page(
     """The page of matches after ``after`` (or before ``before``) in the list's order;
     an empty ``query`` pages through the whole public list."""
     rows = signatory_search(letter=letter, query=replace(query, q="")).order_by()
-    text = _text_matches(query.q) if query.q else None
     if before is not None:
-        found = _rows_before(rows, text, before, per_page + 1)
+        found = _rows_before(rows, query.q, before, per_page + 1)
         items = found[:per_page][::-1]
         # Going back from a page there is always a page after it: the one we came from.
         return _page(items, previous=len(found) > per_page, more=True)
-    found = _rows_after(rows, text, after, per_page + 1)
+    found = _rows_after(rows, query.q, after, per_page + 1)
     return _page(found[:per_page], previous=after is not None, more=len(found) > per_page)
 
 
