@@ -27,6 +27,7 @@ from moderation.selectors import (
 )
 from signatories import counters, outbox
 from signatories.models import OutboxMessage, Signature
+from signatories.pages import showcase_forget
 from signatories.selectors import signatory_breakdown_forget
 
 if TYPE_CHECKING:
@@ -197,6 +198,11 @@ def signature_restore(*, signature: Signature, actor: Actor) -> ModerationAction
     )
 
 
+def _forget_showcase_after_commit(*, letter_id: int) -> None:
+    # A verified mark moves no count, so the drawn names under the letter are dropped.
+    transaction.on_commit(lambda: showcase_forget(letter_id=letter_id))
+
+
 def signature_verify(
     *, signature: Signature, actor: Actor, method: str, note: str = ""
 ) -> ModerationAction:
@@ -216,6 +222,7 @@ def signature_verify(
             verification_note=note.strip(),
         )
         reason = f"{Signature.Verification(method).label}: {note.strip()}".rstrip(": ")
+        _forget_showcase_after_commit(letter_id=current.letter_id)
         return ModerationAction.objects.create(
             letter_id=current.letter_id,
             signature=current,
@@ -234,6 +241,7 @@ def signature_unverify(*, signature: Signature, actor: Actor) -> ModerationActio
         Signature.objects.filter(pk=current.pk).update(
             verified_at=None, verification_method="", verification_note=""
         )
+        _forget_showcase_after_commit(letter_id=current.letter_id)
         return ModerationAction.objects.create(
             letter_id=current.letter_id,
             signature=current,

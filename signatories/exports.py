@@ -36,7 +36,7 @@ EXPORT_FIELDS: dict[str, Any] = {
     "created_at": _("Signed at (UTC)"),
 }
 DEFAULT_FIELDS = ("name", "role", "organization", "country", "city", "confirmed_at")
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 5000
 ROWS_PER_WRITE = 500
 
 # A spreadsheet treats a cell that starts with one of these as a formula (OWASP CSV injection).
@@ -100,6 +100,36 @@ def csv_cell(value: object) -> str:
     return text
 
 
+def _text_cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _bool_cell(value: object) -> str:
+    return "true" if value else "false"
+
+
+def _time_cell(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else ""
+
+
+# Each column's cells are of one kind, so each gets the one conversion it needs instead of
+# the chain of checks of csv_cell: on a million rows of eleven columns that chain was most
+# of an export's time. The result is the same as csv_cell's.
+_CELL_OF_FIELD = {
+    "show_name": _bool_cell,
+    "opt_in_updates": _bool_cell,
+    "confirmed_at": _time_cell,
+    "created_at": _time_cell,
+}
+
+
+def _cells(fields: Sequence[str]) -> list[Any]:
+    return [_CELL_OF_FIELD.get(name, _text_cell) for name in fields]
+
+
 class _Echo:
     """A file-like object whose write returns the line, for csv.writer in a generator."""
 
@@ -118,9 +148,13 @@ def csv_stream(
     writer = csv.writer(_Echo())
     header = writer.writerow([str(EXPORT_FIELDS[name]) for name in fields])
     yield "\ufeff" + header if bom else header
+    cells = _cells(fields)
     rows = iter(rows)
+    write = writer.writerow
     while chunk := list(islice(rows, ROWS_PER_WRITE)):
-        yield "".join(writer.writerow([csv_cell(value) for value in row]) for row in chunk)
+        yield "".join(
+            [write([cell(value) for cell, value in zip(cells, row, strict=True)]) for row in chunk]
+        )
 
 
 def _json_value(value: object) -> object:

@@ -1,5 +1,5 @@
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 
 from django.conf import settings
@@ -7,7 +7,17 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection, connections
-from django.db.models import BooleanField, Count, F, Func, Min, Q, QuerySet, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Func,
+    Min,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -146,6 +156,13 @@ class FoldedText(Func):
     output_field = TextField()
 
 
+class _UnindexedFoldedText(FoldedText):
+    """The same text, written so that it does not match the trigram index: for a query
+    that must read rows it already narrowed by id, never through that index."""
+
+    template = "%(function)s(LOWER(LOWER(%(expressions)s)))"
+
+
 class _Like(Func):
     arg_joiner = " LIKE "
     template = "(%(expressions)s)"
@@ -156,10 +173,11 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _text_matches(q: str) -> Q | _Like:
+def _text_matches(q: str, *, indexed: bool = True) -> Q | _Like:
     if connection.vendor == "postgresql":
         pattern = FoldedText(Value(f"%{_like_escape(q)}%"))
-        return _Like(FoldedText(F("name"), F("role"), F("organization")), pattern)
+        folded = FoldedText if indexed else _UnindexedFoldedText
+        return _Like(folded(F("name"), F("role"), F("organization")), pattern)
     # The embedded default (SQLite) matches case-insensitively, but not across accents.
     return Q(name__icontains=q) | Q(role__icontains=q) | Q(organization__icontains=q)
 
@@ -216,33 +234,121 @@ def _aware(text: str) -> datetime:
     return value
 
 
-def _after(p: Position) -> Q:
-    """Rows after ``p`` in the list's order: verified ones newest first, then the others."""
-    later = Q(confirmed_at__lt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__lt=p.pk)
-    if p.verified_at is None:
-        return Q(verified_at__isnull=True) & later
-    return (
-        Q(verified_at__lt=p.verified_at)
-        | Q(verified_at__isnull=True)
-        | (Q(verified_at=p.verified_at) & later)
+def _later_unverified(p: Position) -> Q:
+    """Unverified rows after ``p`` (itself unverified) in the list's order.
+
+    The ``confirmed_at <= ...`` bound says again what the OR implies: it is the range
+    condition that lets PostgreSQL start its index scan at ``p`` instead of walking every
+    row before it, so a page deep in a million signatures costs what the first one does.
+    """
+    return Q(verified_at__isnull=True, confirmed_at__lte=p.confirmed_at) & (
+        Q(confirmed_at__lt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__lt=p.pk)
     )
 
 
-def _before(p: Position) -> Q:
+def _earlier_unverified(p: Position) -> Q:
+    return Q(verified_at__isnull=True, confirmed_at__gte=p.confirmed_at) & (
+        Q(confirmed_at__gt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__gt=p.pk)
+    )
+
+
+def _later_verified(p: Position) -> Q:
+    assert p.verified_at is not None
+    later = Q(confirmed_at__lt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__lt=p.pk)
+    return Q(verified_at__lt=p.verified_at) | Q(verified_at=p.verified_at) & later
+
+
+def _earlier_verified(p: Position) -> Q:
+    assert p.verified_at is not None
     earlier = Q(confirmed_at__gt=p.confirmed_at) | Q(confirmed_at=p.confirmed_at, pk__gt=p.pk)
-    if p.verified_at is None:
-        return Q(verified_at__isnull=False) | (Q(verified_at__isnull=True) & earlier)
-    return Q(verified_at__gt=p.verified_at) | (Q(verified_at=p.verified_at) & earlier)
+    return Q(verified_at__gt=p.verified_at) | Q(verified_at=p.verified_at) & earlier
+
+
+_FORWARD_VERIFIED = ("-verified_at", "-confirmed_at", "-pk")
+_FORWARD_OTHERS = ("-confirmed_at", "-pk")
+_BACKWARD_VERIFIED = ("verified_at", "confirmed_at", "pk")
+_BACKWARD_OTHERS = ("confirmed_at", "pk")
+
+
+# How many rows of the list a search walks in order before it asks the text index.
+SEARCH_WALK = 500
+
+
+def _take(rows: QuerySet[Signature], q: str, order: tuple[str, ...], limit: int) -> list[Signature]:
+    """The first ``limit`` of ``rows`` in ``order`` whose text matches ``q`` (all when "").
+
+    A common word ("nurse" on a letter of nurses) matches so many rows that reading them
+    all through the trigram index and sorting them takes seconds on a large letter, while
+    its first page is among the first few hundred rows of the list. So the first
+    ``SEARCH_WALK`` rows in order are tried first; when they hold a whole page, that is
+    the page. Otherwise the match is rare, and the text index finds it quickly.
+    """
+    ordered = rows.order_by(*order)
+    if not q:
+        return list(ordered[:limit])
+    walked = list(ordered.values_list("pk", flat=True)[:SEARCH_WALK])
+    if not walked:
+        return []
+    # ``rows`` again, not the bare table: a signer hidden since the walk stays hidden. The
+    # unindexed text keeps the planner on these ids instead of the trigram index.
+    walk = ordered.filter(pk__in=walked).filter(_text_matches(q, indexed=False))
+    found = list(walk[:limit])
+    if len(found) == limit or len(walked) < SEARCH_WALK:
+        return found
+    return list(ordered.filter(_text_matches(q))[:limit])
+
+
+def _rows_after(
+    rows: QuerySet[Signature], q: str, after: Position | None, limit: int
+) -> list[Signature]:
+    """Up to ``limit`` rows after ``after`` (from the top when None), in the list's order.
+
+    The list is the verified signatories, then the others; each half is read with its own
+    keyset query, so both halves use an index range instead of an OFFSET or an OR.
+    """
+    verified = rows.filter(verified_at__isnull=False)
+    others = rows.filter(verified_at__isnull=True)
+    if after is not None and after.verified_at is None:
+        return _take(others.filter(_later_unverified(after)), q, _FORWARD_OTHERS, limit)
+    if after is not None:
+        verified = verified.filter(_later_verified(after))
+    found = _take(verified, q, _FORWARD_VERIFIED, limit)
+    if len(found) < limit:
+        found += _take(others, q, _FORWARD_OTHERS, limit - len(found))
+    return found
+
+
+def _rows_before(
+    rows: QuerySet[Signature], q: str, before: Position, limit: int
+) -> list[Signature]:
+    """Up to ``limit`` rows just before ``before``, nearest first (the list's order reversed)."""
+    verified = rows.filter(verified_at__isnull=False)
+    if before.verified_at is not None:
+        return _take(verified.filter(_earlier_verified(before)), q, _BACKWARD_VERIFIED, limit)
+    others = rows.filter(_earlier_unverified(before))
+    found = _take(others, q, _BACKWARD_OTHERS, limit)
+    if len(found) < limit:
+        found += _take(verified, q, _BACKWARD_VERIFIED, limit - len(found))
+    return found
 
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of search results, with the positions of the pages around it: a filtered
-    list has no count from Redis, and a COUNT(*) over a large letter is what we avoid."""
+    """One page of the public list or of search results, with the positions of the pages
+    around it. Pages are found by position (keyset), never by OFFSET: a page deep in a
+    large letter costs what the first one does, and the list has no COUNT(*)."""
 
     items: list[Signature]
     previous: str | None
     next: str | None
+
+
+def _page(items: list[Signature], *, previous: bool, more: bool) -> SearchPage:
+    return SearchPage(
+        items=items,
+        previous=Position.of(items[0]).encode() if previous and items else None,
+        next=Position.of(items[-1]).encode() if more and items else None,
+    )
 
 
 def signatory_search_page(
@@ -253,27 +359,24 @@ def signatory_search_page(
     before: Position | None = None,
     per_page: int = 50,
 ) -> SearchPage:
-    """The page of matches after ``after`` (or before ``before``) in the list's order."""
-    rows = signatory_search(letter=letter, query=query)
+    """The page of matches after ``after`` (or before ``before``) in the list's order;
+    an empty ``query`` pages through the whole public list."""
+    rows = signatory_search(letter=letter, query=replace(query, q="")).order_by()
     if before is not None:
-        reverse = (F("verified_at").asc(nulls_first=True), "confirmed_at", "pk")
-        found = list(rows.filter(_before(before)).order_by(*reverse)[: per_page + 1])
+        found = _rows_before(rows, query.q, before, per_page + 1)
         items = found[:per_page][::-1]
-        more = len(found) > per_page
-        return SearchPage(
-            items=items,
-            previous=Position.of(items[0]).encode() if more else None,
-            next=Position.of(items[-1]).encode() if items else None,
-        )
-    if after is not None:
-        rows = rows.filter(_after(after))
-    found = list(rows[: per_page + 1])
-    items = found[:per_page]
-    return SearchPage(
-        items=items,
-        previous=Position.of(items[0]).encode() if after is not None and items else None,
-        next=Position.of(items[-1]).encode() if len(found) > per_page else None,
-    )
+        # Going back from a page there is always a page after it: the one we came from.
+        return _page(items, previous=len(found) > per_page, more=True)
+    found = _rows_after(rows, query.q, after, per_page + 1)
+    return _page(found[:per_page], previous=after is not None, more=len(found) > per_page)
+
+
+def signatory_page_numbered(*, letter: Letter, number: str | int | None) -> SearchPage:
+    """A page of the public list by number, for ``?page=`` links given out before pages
+    were found by position. Its links lead on by position."""
+    page = signatory_page(letter=letter, number=number)
+    items = list(page.object_list)
+    return _page(items, previous=page.has_previous(), more=page.has_next())
 
 
 BREAKDOWN_TOP = 5

@@ -21,7 +21,7 @@ from signatories import challenge, counters, flags, services, tokens
 from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
 from signatories.selectors import (
     signatory_breakdown,
-    signatory_page,
+    signatory_page_numbered,
     signatory_search_page,
     signatory_top_countries,
 )
@@ -270,14 +270,11 @@ def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     context = {"letter": letter, "counts": counts, "breakdown": breakdown, "form": form}
     if not form.is_valid():
         return render(request, "letters/signatories.html", context, status=400)
-    query = form.query()
-    if query.narrows:
-        context["results"] = signatory_search_page(
-            letter=letter,
-            query=query,
-            after=form.cleaned_data["after"],
-            before=form.cleaned_data["before"],
-        )
+    query, after, before = form.query(), form.cleaned_data["after"], form.cleaned_data["before"]
+    if not query.narrows and after is None and before is None and request.GET.get("page"):
+        # A numbered link from before pages were found by position: still answered.
+        page = signatory_page_numbered(letter=letter, number=request.GET["page"])
     else:
-        context["page"] = signatory_page(letter=letter, number=request.GET.get("page"))
+        page = signatory_search_page(letter=letter, query=query, after=after, before=before)
+    context["results" if query.narrows else "page"] = page
     return render(request, "letters/signatories.html", context)

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -78,9 +80,9 @@ def test_the_signatories_page_lists_named_confirmed_newest_first_and_pages(clien
     first = client.get(url).content.decode()
     assert first.index("Person 54") < first.index("Person 53")
     assert "Person 04" not in first
-    assert "Page 1 of 2" in first
     assert "and 1 other who chose not to be named" in first
-    second = client.get(url, {"page": 2}).content.decode()
+    older = re.search(r'rel="next" href="\?after=([^"&]+)"', first)[1]
+    second = client.get(url, {"after": older}).content.decode()
     assert "Person 04" in second and "Person 54" not in second
     assert "Unnamed" not in first + second and "Unconfirmed" not in first + second
     assert "@example.org" not in first + second

@@ -7,7 +7,7 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-from signatories.exports import csv_cell
+from signatories.exports import EXPORT_FIELDS, csv_cell
 from signatories.models import ExportLog, Signature
 from tests.factories import make_letter, make_organizer, make_signature, make_signatures
 
@@ -171,3 +171,23 @@ def test_twenty_thousand_rows_stream_with_a_bounded_number_of_queries(
             lines += piece.decode().count("\r\n")
     assert lines == 20_001
     assert ExportLog.objects.get().row_count == 20_000
+
+
+def test_every_column_of_a_csv_export_reads_as_csv_cell_would_write_it(editor_client, letter):
+    make_signature(
+        letter=letter, name="=cmd", role="-role", organization="@org", country="GB",
+        city="+city", comment="\tcomment", show_name=False, opt_in_updates=True,
+    )  # fmt: skip
+    make_signature(letter=letter, name="Ada", email="ada@example.org", show_name=True)
+    fields = list(EXPORT_FIELDS)
+    response = editor_client.post(_url(letter), {"format": "csv", "columns": fields})
+    rows = list(csv.reader(io.StringIO(_content(response), newline="")))[1:]
+    expected = [
+        [csv_cell(value) for value in row]
+        for row in Signature.objects.filter(letter=letter)
+        .order_by("confirmed_at", "pk")
+        .values_list(*fields)
+    ]
+    assert rows == expected
+    assert rows[0][0] == "'=cmd"
+    assert "false" in rows[0] and "true" in rows[0]

@@ -270,12 +270,16 @@ def test_filtered_results_page_forward_and_back_without_counting(client):
     assert names(get(client, letter, **previous)) == pages[1][1]
 
 
-def test_the_unfiltered_list_still_pages_by_number_from_the_live_count(client):
+def test_an_old_numbered_page_link_still_answers_and_leads_on_by_position(client):
     letter = make_letter()
     make_signatures(letter=letter, count=60)
     response = get(client, letter, page="2")
     assert len(names(response)) == 10
-    assert "Page 2 of 2" in response.content.decode()
+    html = response.content.decode()
+    nav = html.split('class="pagination"')[1].split("</nav>")[0]
+    assert "page=" not in nav
+    newer = re.search(r'rel="prev" href="\?([^"]*)"', html)[1]
+    assert newer.startswith("before=")
 
 
 def test_the_embedded_default_falls_back_to_a_plain_case_insensitive_search(
@@ -293,6 +297,9 @@ def test_the_search_uses_the_trigram_index_of_public_signatures(letter):
     make_signatures(letter=letter, count=3000, role="Nurse")
     rows = selectors.signatory_search(letter=letter, query=selectors.SignatoryQuery(q="lovelace"))
     with connection.cursor() as cursor:
+        # Every test before this one added index entries and rolled them back: rebuilt, the
+        # index has the size of this letter's rows, not of the whole suite's history.
+        cursor.execute("REINDEX INDEX signature_public_search")
         cursor.execute("ANALYZE signatories_signature")
         # Left to bitmap scans only (for this test's transaction), the planner picks between
         # the trigram index and the btree of the public list by cost, not by luck of timing.
