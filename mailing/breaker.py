@@ -11,11 +11,14 @@ The state is per process and per server (host and port): the cache, the counters
 broker on one server open and close together.
 """
 
+import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -101,3 +104,31 @@ def breakers_reset() -> None:
     with _breakers_lock:
         for breaker in _breakers.values():
             breaker.reset()
+
+
+@functools.cache
+def redis_client(url: str) -> redis.Redis:
+    """One client per Redis URL, with the site's timeouts (REDIS_TIMEOUT_MS)."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        decode_responses=True,
+    )
+
+
+def breaker_call[T](url: str, command: Callable[[redis.Redis], T]) -> T:
+    """Run ``command`` on the Redis at ``url`` through that server's breaker.
+
+    Raises BreakerOpen while the server is skipped, and lets the error through (after
+    opening the breaker) when the server is down or hung: the caller falls back.
+    """
+    breaker = breaker_for(url)
+    breaker.check()
+    try:
+        result = command(redis_client(url))
+    except UNAVAILABLE as error:
+        breaker.failed(error)
+        raise
+    breaker.succeeded()
+    return result
