@@ -283,27 +283,29 @@ def _locked(*, pk: int) -> Signature | None:
 def signature_confirm(*, token: str) -> tuple[ConfirmResult, Signature | None]:
     """Confirm the signature behind an emailed token. Safe to call twice or in parallel.
 
-    The state is decided on the row as it is under its lock, so a withdrawal, a hold or a
-    removal that committed meanwhile wins: a withdrawn signature answers UNKNOWN, a held
-    one UNAVAILABLE, and the count moves only for a signature that really went from
-    pending to confirmed.
+    One SELECT reads the signature with its letter; when the link may confirm it, one
+    UPDATE does, only if the row is still pending under this link as the UPDATE finds it
+    (PostgreSQL checks the condition again on a row that a parallel transaction changed).
+    So a withdrawal, a hold, a removal or a newer link that committed meanwhile wins, and
+    the count moves only for a signature that really went from pending to confirmed.
+    When the UPDATE finds nothing, the row is read again to say what it became: a
+    withdrawn signature answers UNKNOWN, a held one UNAVAILABLE, a confirmed one ALREADY.
     """
-    found = signature_for_token(token=token)
-    if found is None:
-        return ConfirmResult.UNKNOWN, None
-    with transaction.atomic():
-        signature = _locked(pk=found.pk)
-        if signature is not None and signature.token_hash != found.token_hash:
-            signature = None  # a newer email replaced this link meanwhile
-        state = token_state(signature=signature)
-        if state != ConfirmResult.CONFIRMED or signature is None:
-            return state, signature
-        signature.status = Signature.Status.CONFIRMED
-        signature.confirmed_at = timezone.now()
-        signature.save(update_fields=["status", "confirmed_at"])
-        hidden = 0 if signature.show_name else 1
-        letter_id = signature.letter_id
-        transaction.on_commit(lambda: _counted(letter_id=letter_id, hidden=hidden))
+    signature = signature_for_token(token=token)
+    state = token_state(signature=signature)
+    if state != ConfirmResult.CONFIRMED or signature is None:
+        return state, signature
+    now = timezone.now()
+    moved = Signature.objects.filter(
+        pk=signature.pk, token_hash=signature.token_hash, status=Signature.Status.PENDING
+    ).update(status=Signature.Status.CONFIRMED, confirmed_at=now)
+    if not moved:
+        signature = signature_for_token(token=token)
+        return token_state(signature=signature), signature
+    signature.status, signature.confirmed_at = Signature.Status.CONFIRMED, now
+    hidden = 0 if signature.show_name else 1
+    letter_id = signature.letter_id
+    transaction.on_commit(lambda: _counted(letter_id=letter_id, hidden=hidden))
     return ConfirmResult.CONFIRMED, signature
 
 
