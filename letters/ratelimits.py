@@ -8,9 +8,11 @@ reach Redis: no IP address or email address is stored there.
 A limiter that cannot reach Redis lets the request through and logs a WARNING: a broken
 limiter must never stop people from signing (docs/security.md).
 
-``limits_first_hit`` counts several limits of one request in order, in one round trip to
-Redis (a script that does what the library's moving window does, on the library's keys),
-for the sign request, which is counted against four of them.
+With Redis, every limit is counted by one script that does what the library's moving
+window does, on the library's keys: one round trip per call, however many windows a limit
+has ("10/minute;60/hour"). ``limits_first_hit`` counts several limits of one request in
+order in one round trip: the sign request is counted against four. The library parses the
+limits and, without Redis (the embedded default), counts them in memory.
 """
 
 import hashlib
@@ -39,6 +41,14 @@ def limit_hit(*, name: str, key: str) -> bool:
     An event over the limit is not counted, so a client that keeps trying is let through
     again as soon as its earlier events leave the window.
     """
+    if settings.RATELIMIT_STORAGE_URL.startswith("memory://"):
+        return _hit_in_memory(name=name, key=key)
+    return limits_first_hit(limits=[(name, key)]) is not None
+
+
+def _hit_in_memory(*, name: str, key: str) -> bool:
+    """``limit_hit`` through the library itself, for the in-process storage of the
+    embedded default (no Redis, so no script)."""
     limiter = _limiter(settings.RATELIMIT_STORAGE_URL)
     hashed = _hashed(key)
     try:
@@ -77,9 +87,8 @@ def limits_first_hit(*, limits: Sequence[tuple[str, str]]) -> int | None:
     """
     url = settings.RATELIMIT_STORAGE_URL
     if url.startswith("memory://"):
-        return next(
-            (i for i, (name, key) in enumerate(limits) if limit_hit(name=name, key=key)), None
-        )
+        hits = (i for i, (name, key) in enumerate(limits) if _hit_in_memory(name=name, key=key))
+        return next(hits, None)
     windows = [
         (index, item, f"{settings.RATELIMIT_KEY_PREFIX}:{item.key_for(name, _hashed(key))}")
         for index, (name, key) in enumerate(limits)
