@@ -11,7 +11,6 @@ client sends it (the cache, the rate limiter, the counters).
 """
 
 import threading
-from collections.abc import Iterator
 from random import Random
 
 import pytest
@@ -47,7 +46,7 @@ class RoundTrips:
 
 
 @pytest.fixture
-def redis_round_trips(monkeypatch) -> Iterator[RoundTrips]:
+def redis_round_trips(monkeypatch) -> RoundTrips:
     trips = RoundTrips()
     real = AbstractConnection.send_packed_command
 
