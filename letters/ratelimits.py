@@ -102,7 +102,8 @@ def limits_first_hit(*, limits: Sequence[tuple[str, str]]) -> int | None:
         full = breaker_call(url, lambda client: _acquire_script(url)(keys, args, client=client))
     except (RedisError, OSError) as error:
         names = ", ".join(name for name, _key in limits)
-        log.warning("Rate limits %s not checked, letting the request through: %s", names, error)
+        noun = "Rate limit" if len(limits) == 1 else "Rate limits"
+        log.warning("%s %s not checked, letting the request through: %s", noun, names, error)
         return None
     return windows[int(full) - 1][0] if full else None
 
