@@ -135,6 +135,8 @@ MIDDLEWARE = [
     "config.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "embeds.http.JsonErrorMiddleware",
+    # Before SessionMiddleware and LocaleMiddleware, to see the Vary and cookies they add.
+    "letters.http.PublicPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "embeds.http.PublicReadVaryMiddleware",
     "django.middleware.locale.LocaleMiddleware",

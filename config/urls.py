@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from letters.accounts import admin_login
+from letters.http import origin_checked
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -30,7 +32,9 @@ urlpatterns = [
     path("", include("embeds.urls")),
     path("", include("mailing.urls")),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switcher is on every page, cached ones too: it carries no CSRF token
+    # and is checked by origin instead (letters.http, docs/security.md).
+    path("i18n/setlang/", origin_checked(set_language), name="set_language"),
     path("privacy/", privacy, name="privacy"),
     path("healthz", healthz),
     # Before the admin's own login view, which would skip two-factor authentication.

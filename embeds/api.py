@@ -2,7 +2,9 @@
 
 Every view here is a public read: the same answer for everybody, CORS for any origin,
 an ETag computed from the counter and ``updated_at`` before any body is built, and
-Cache-Control that lets browsers and CDNs absorb the traffic.
+Cache-Control that lets browsers and CDNs absorb the traffic. One letter's JSON is built
+from the facts each process keeps (letters/facts.py), read with the count in one Redis
+round trip: a warm request, and its 304, touch no database.
 """
 
 from datetime import UTC, datetime
@@ -15,14 +17,15 @@ from embeds import openapi
 from embeds.http import etag_for, json_error, public_read, respond
 from embeds.pagination import BadQuery, cursor_page, page_query
 from letters import selectors
+from letters.facts import LetterFacts
 from letters.models import Letter
 from signatories import counters
+from signatories.live import letter_live_get
 from signatories.models import Signature
 from signatories.selectors import signatory_list_public
 
 
-def letter_json(*, letter: Letter, counts: counters.Counts | None = None) -> dict[str, object]:
-    counts = counts or counters.counts_get(letter_id=letter.pk)
+def letter_json(*, letter: LetterFacts, counts: counters.Counts) -> dict[str, object]:
     updated = letter.updated_at
     if counts.updated:
         updated = max(updated, datetime.fromtimestamp(counts.updated, tz=UTC))
@@ -42,7 +45,9 @@ def letter_json(*, letter: Letter, counts: counters.Counts | None = None) -> dic
     }
 
 
-def letter_etag_parts(*, letter: Letter, counts: counters.Counts) -> tuple[object, ...]:
+def letter_etag_parts(
+    *, letter: Letter | LetterFacts, counts: counters.Counts
+) -> tuple[object, ...]:
     """What one letter's public JSON depends on; cheap to compute, no body rendered."""
     return (letter.pk, letter.updated_at.isoformat(), letter.is_open, counts.all, counts.updated)
 
@@ -70,7 +75,7 @@ def letter_list(request: HttpRequest) -> HttpResponse:
         selectors.letter_list_index(), query=query, order_field="published_at", path=request.path
     )
     counts_of = counters.counts_get_many(letter_ids=[letter.pk for letter in page.rows])
-    rows = [(letter, counts_of[letter.pk]) for letter in page.rows]
+    rows = [(LetterFacts.from_letter(letter), counts_of[letter.pk]) for letter in page.rows]
     parts = [
         part for letter, counts in rows for part in letter_etag_parts(letter=letter, counts=counts)
     ]
@@ -85,10 +90,10 @@ def letter_list(request: HttpRequest) -> HttpResponse:
 
 @public_read()
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = public_letter_or_none(slug)
-    if letter is None:
+    live = letter_live_get(slug=slug)
+    if live is None:
         return _no_letter(slug)
-    counts = counters.counts_get(letter_id=letter.pk)
+    letter, counts = live.facts, live.counts
     etag = etag_for("letter", *letter_etag_parts(letter=letter, counts=counts))
     return respond(
         request, etag=etag, build=lambda: JsonResponse(letter_json(letter=letter, counts=counts))

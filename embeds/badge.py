@@ -3,6 +3,7 @@
 from django.utils.html import escape
 from django.utils.translation import gettext, ngettext
 
+from letters.facts import LetterFacts
 from letters.models import Letter
 
 COLOR = "8a1c1c"
@@ -29,7 +30,7 @@ def _width(text: str) -> int:
     return len(text) * _CHAR_WIDTH + 2 * _PADDING
 
 
-def badge_svg(*, letter: Letter, count: int) -> str:
+def badge_svg(*, letter: Letter | LetterFacts, count: int) -> str:
     """A flat badge; every piece of text is escaped, so a title cannot inject markup."""
     label = gettext("signatures")
     message = count_text(count)

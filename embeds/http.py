@@ -3,7 +3,8 @@
 Every public read is answered the same way for everybody: no cookie is read or set, no
 session is touched, so a browser or CDN cache may keep it. The ETag is computed from
 small facts (the counter and the letter's ``updated_at``) before any body is built, so a
-revalidation costs one indexed query and one Redis read and returns a 304.
+revalidation costs one Redis read (the letter's facts are kept per process,
+letters/facts.py) and returns a 304.
 """
 
 import hashlib

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, override
 
 from embeds import services
+from letters.facts import LetterFacts
 from letters.models import Letter
 
 # "auto" follows the reader's light or dark setting (prefers-color-scheme).
@@ -39,12 +40,14 @@ class WidgetOptions:
     goal: bool = True
 
     @classmethod
-    def defaults(cls, *, letter: Letter) -> "WidgetOptions":
+    def defaults(cls, *, letter: Letter | LetterFacts) -> "WidgetOptions":
         lang = letter.language if letter.language in language_codes() else settings.LANGUAGE_CODE
         return cls(lang=lang)
 
     @classmethod
-    def from_query(cls, query: QueryDict | dict[str, str], *, letter: Letter) -> "WidgetOptions":
+    def from_query(
+        cls, query: QueryDict | dict[str, str], *, letter: Letter | LetterFacts
+    ) -> "WidgetOptions":
         default = cls.defaults(letter=letter)
         theme = query.get("theme", "")
         size = query.get("size", "")
@@ -57,7 +60,7 @@ class WidgetOptions:
             goal=False if goal in _NO else True if goal in _YES else default.goal,
         )
 
-    def query(self, *, letter: Letter) -> str:
+    def query(self, *, letter: Letter | LetterFacts) -> str:
         """The query string that gives these options; empty for the defaults."""
         default = self.defaults(letter=letter)
         params: dict[str, str] = {}

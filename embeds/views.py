@@ -20,11 +20,10 @@ from django.http import (
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.csp import CSP
-from django.utils.formats import number_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
@@ -32,11 +31,12 @@ from django.views.decorators.http import require_GET
 from embeds import badge, services, sharing, snippets
 from embeds.api import json_error, letter_etag_parts, public_letter_or_none
 from embeds.http import cache_control, etag_for, public_read, respond, whole_number
+from embeds.widget import WIDGET_CSS, widget_html
 from letters.models import Letter
 from letters.selectors import letter_get_public
 from signatories import counters
+from signatories.live import letter_live_get
 
-WIDGET_CSS = (Path(settings.BASE_DIR) / "static" / "embed" / "widget.css").read_text().strip()
 _CSS_HASH = base64.b64encode(hashlib.sha256(WIDGET_CSS.encode()).digest()).decode()
 WIDGET_CSP: dict[str, list[str]] = {
     "default-src": [CSP.NONE],
@@ -63,43 +63,23 @@ def _not_found() -> HttpResponse:
 @public_read()
 def widget(request: HttpRequest, slug: str) -> HttpResponse:
     """The live counter, made to be framed by any site."""
-    letter = public_letter_or_none(slug)
-    if letter is None:
+    live = letter_live_get(slug=slug)
+    if live is None:
         return _not_found()
+    letter, counts = live.facts, live.counts
     options = snippets.WidgetOptions.from_query(request.GET, letter=letter)
-    counts = counters.counts_get(letter_id=letter.pk)
     parts = letter_etag_parts(letter=letter, counts=counts)
     scripts = (static("js/live-count.js"), static("embed/widget.js"))
     etag = etag_for("widget", *parts, options.key, *scripts)
 
     def build() -> HttpResponse:
         with translation.override(options.lang):
-            body = render_to_string("embed/widget.html", _widget_context(letter, counts, options))
+            body = widget_html(letter=letter, options=options, count=counts.all)
         response = HttpResponse(body)
         response["Content-Language"] = options.lang
         return response
 
     return respond(request, etag=etag, build=build)
-
-
-def _widget_context(
-    letter: Letter, counts: counters.Counts, options: snippets.WidgetOptions
-) -> dict[str, object]:
-    goal = letter.goal if options.goal else None
-    return {
-        "letter": letter,
-        "options": options,
-        "count": counts.all,
-        "count_display": number_format(counts.all, force_grouping=True),
-        "word": ngettext("signature", "signatures", counts.all),
-        "word_one": ngettext("signature", "signatures", 1),
-        "word_other": ngettext("signature", "signatures", 2),
-        "goal": goal,
-        "goal_display": number_format(goal, force_grouping=True) if goal else "",
-        "css": WIDGET_CSS,
-        "api_url": reverse("embeds:api-detail", kwargs={"slug": letter.slug}),
-        "letter_url": snippets.absolute(letter.get_absolute_url()),
-    }
 
 
 @public_read(max_age=3600)
@@ -118,10 +98,10 @@ def loader(request: HttpRequest) -> HttpResponse:
 
 @public_read()
 def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = public_letter_or_none(slug)
-    if letter is None:
+    live = letter_live_get(slug=slug)
+    if live is None:
         return _not_found()
-    counts = counters.counts_get(letter_id=letter.pk)
+    letter, counts = live.facts, live.counts
     etag = etag_for("badge", *letter_etag_parts(letter=letter, counts=counts))
 
     def build() -> HttpResponse:
@@ -134,10 +114,10 @@ def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
 
 @public_read()
 def shields(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = public_letter_or_none(slug)
-    if letter is None:
+    live = letter_live_get(slug=slug)
+    if live is None:
         return json_error(404, f"No published letter has the slug {slug!r}.")
-    counts = counters.counts_get(letter_id=letter.pk)
+    letter, counts = live.facts, live.counts
     etag = etag_for("shields", *letter_etag_parts(letter=letter, counts=counts))
 
     def build() -> HttpResponse:

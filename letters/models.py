@@ -13,6 +13,23 @@ from django.utils.translation import gettext_lazy as _
 BODY_MAX_LENGTH = 50_000
 
 
+def signing_is_open(*, status: str, closes_at: "datetime | None") -> bool:
+    """Whether a letter in ``status`` that closes at ``closes_at`` accepts signatures now.
+
+    Shared by the model and by the cached public facts (letters/facts.py).
+    """
+    if status != Letter.Status.PUBLISHED:
+        return False
+    return closes_at is None or closes_at > timezone.now()
+
+
+def public_status_of(*, status: str, is_open: bool) -> str:
+    """The status as the public sees it: past its closing date a letter is closed."""
+    if status == Letter.Status.PUBLISHED and not is_open:
+        return Letter.Status.CLOSED
+    return status
+
+
 class Letter(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -140,9 +157,7 @@ class Letter(models.Model):
     @property
     def public_status(self) -> str:
         """The status as the public sees it: past its closing date a letter is closed."""
-        if self.status == self.Status.PUBLISHED and not self.is_open:
-            return self.Status.CLOSED
-        return self.status
+        return public_status_of(status=self.status, is_open=self.is_open)
 
     @property
     def signing_closed_at(self) -> "datetime | None":
@@ -155,9 +170,7 @@ class Letter(models.Model):
     @property
     def is_open(self) -> bool:
         """Whether new signatures are accepted right now."""
-        if self.status != self.Status.PUBLISHED:
-            return False
-        return self.closes_at is None or self.closes_at > timezone.now()
+        return signing_is_open(status=self.status, closes_at=self.closes_at)
 
 
 class Membership(models.Model):

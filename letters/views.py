@@ -3,14 +3,17 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from letters import pages, selectors, services
+from letters.http import public_page
 
 
+@public_page
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     letters = list(selectors.letter_list_index()[:50])
     return render(request, "letters/index.html", {"rows": pages.index_rows(letters=letters)})
 
 
+@public_page
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = selectors.letter_get_public(slug=slug)
@@ -18,6 +21,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "letters/detail.html", context)
 
 
+@public_page
 @require_GET
 def changes(request: HttpRequest, slug: str) -> HttpResponse:
     """Every published text of a letter, newest first, each with what changed."""

@@ -108,7 +108,7 @@ def breakers_reset() -> None:
 
 @functools.cache
 def redis_client(url: str) -> redis.Redis:
-    """One client per Redis URL, with the site's timeouts (REDIS_TIMEOUT_MS)."""
+    """One client (and connection pool) per URL and process, with the short timeouts."""
     return redis.Redis.from_url(
         url,
         socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
@@ -117,8 +117,18 @@ def redis_client(url: str) -> redis.Redis:
     )
 
 
+def redis_run[T](command: Callable[[redis.Redis], T]) -> T:
+    """Run ``command`` on the client of REDIS_URL through that server's breaker.
+
+    Raises a RedisError when Redis is down, hung or skipped after a recent failure; every
+    caller then falls back to the database.
+    """
+    return breaker_call(settings.REDIS_URL, command)
+
+
 def breaker_call[T](url: str, command: Callable[[redis.Redis], T]) -> T:
-    """Run ``command`` on the Redis at ``url`` through that server's breaker.
+    """Run ``command`` on the Redis at ``url`` through that server's breaker (the rate
+    limiter's and the cache's servers, which need not be REDIS_URL's).
 
     Raises BreakerOpen while the server is skipped, and lets the error through (after
     opening the breaker) when the server is down or hung: the caller falls back.

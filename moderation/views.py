@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from letters.errors import ServiceError
+from letters.http import public_page
 from letters.models import Letter, Membership
 from letters.requests import AuthenticatedHttpRequest
 from letters.selectors import EditorAccess, letter_get_for_editor, letter_get_public
@@ -296,6 +297,7 @@ def _bulk_render(
     return render(request, "moderation/bulk_remove.html", context, status=status)
 
 
+@public_page
 @require_GET
 def corrections(request: HttpRequest, slug: str) -> HttpResponse:
     """The public log of every moderation that changed the count of a letter."""

@@ -157,15 +157,20 @@ def sign_attempt(*, letter: Letter, network: str) -> bool:
         return False
 
 
-def challenge_active(*, letter: Letter, network: str) -> bool:
-    """Whether the sign form of ``letter`` shown to ``network`` carries the challenge."""
+def challenge_reason(*, letter: Letter, network: str) -> str:
+    """Why the sign form of ``letter`` shown to ``network`` carries the challenge: "letter"
+    (everybody sees it), "network" (only this network does) or "" (it does not)."""
     if letter.require_challenge:
-        return True
+        return "letter"
+    keys = _active_keys(letter=letter, network=network)
     try:
-        return bool(cache.get_many(_active_keys(letter=letter, network=network)))
+        found = cache.get_many(keys)
     except redis.RedisError:
         log.warning("Cache unavailable: cannot tell whether the challenge is on", exc_info=True)
-        return False
+        return ""
+    if keys[0] in found:
+        return "letter"
+    return "network" if found else ""
 
 
 def _key_secret() -> str:

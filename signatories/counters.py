@@ -17,16 +17,17 @@ Without REDIS_URL (the embedded default) the same numbers live in the process-lo
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache as memoize
+from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q
 
-from mailing.breaker import UNAVAILABLE, BreakerOpen, breaker_for
+from mailing.breaker import BreakerOpen
+from mailing.breaker import redis_run as _redis
 from signatories.models import Signature
 
 log = logging.getLogger(__name__)
@@ -67,33 +68,6 @@ class Counts:
         return self.all - self.hidden
 
 
-@memoize
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(
-        url,
-        socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
-        socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
-        decode_responses=True,
-    )
-
-
-def _redis[T](command: Callable[[redis.Redis], T]) -> T:
-    """Run ``command`` on the counters' Redis through its circuit breaker.
-
-    Raises a RedisError when Redis is down, hung or skipped after a recent failure; every
-    caller then falls back to the rows.
-    """
-    breaker = breaker_for(settings.REDIS_URL)
-    breaker.check()
-    try:
-        result = command(_client(settings.REDIS_URL))
-    except UNAVAILABLE as error:
-        breaker.failed(error)
-        raise
-    breaker.succeeded()
-    return result
-
-
 def _warn(message: str, letter_id: object, error: redis.RedisError) -> None:
     # While the breaker is open, every page would log the same line: the breaker logged it.
     level = logging.DEBUG if isinstance(error, BreakerOpen) else logging.WARNING
@@ -130,14 +104,35 @@ def counts_get_many(*, letter_ids: Sequence[int]) -> dict[int, Counts]:
     except redis.RedisError as error:
         _warn("Redis unavailable; counting letters %s from the rows", letter_ids, error)
         return counts_from_rows_many(letter_ids=letter_ids)
-    found: dict[int, Counts] = {}
-    for letter_id, data in zip(letter_ids, hashes, strict=True):
-        counts = _parse(data)
-        if counts is None:
-            # Missing, or not numbers (a hand edit, a bug elsewhere): the rows decide.
-            counts = counts_rebuild(letter_id=letter_id, expected=data.get("moves"))
-        found[letter_id] = counts
-    return found
+    return {
+        letter_id: _counts_of(letter_id, data)
+        for letter_id, data in zip(letter_ids, hashes, strict=True)
+    }
+
+
+def _counts_of(letter_id: int, data: dict[str, str]) -> Counts:
+    counts = _parse(data)
+    if counts is None:
+        # Missing, or not numbers (a hand edit, a bug elsewhere): the rows decide.
+        counts = counts_rebuild(letter_id=letter_id, expected=data.get("moves"))
+    return counts
+
+
+def counts_get_with(*, letter_id: int, key: str) -> tuple[str | None, Counts]:
+    """The string at ``key`` and the counts of one letter, in one round trip to Redis.
+
+    For readers that check a version kept next to the count (``letters.facts``). Raises
+    a RedisError when Redis is unavailable: the caller falls back to the database.
+    """
+
+    def read(client: redis.Redis) -> list[Any]:
+        pipeline = client.pipeline(transaction=False)
+        pipeline.get(key)
+        pipeline.hgetall(_key(letter_id))
+        return pipeline.execute()
+
+    value, data = _redis(read)
+    return value, _counts_of(letter_id, data)
 
 
 def _hgetall_many(client: redis.Redis, letter_ids: Sequence[int]) -> list[dict[str, str]]:

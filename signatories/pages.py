@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 
 from django.http import HttpRequest
 
+from letters.http import page_is_personal
 from letters.models import Letter
 from signatories import challenge, counters
 from signatories.forms import SignForm
@@ -16,7 +17,11 @@ def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, o
     counts = counters.counts_get(letter_id=letter.pk)
     request = context.get("request")
     network = challenge.request_network(request) if isinstance(request, HttpRequest) else ""
-    needs_challenge = challenge.challenge_active(letter=letter, network=network)
+    reason = challenge.challenge_reason(letter=letter, network=network)
+    if reason == "network" and isinstance(request, HttpRequest):
+        # Drawn for this network only: a shared cache must not give it to everybody.
+        page_is_personal(request)
+    needs_challenge = bool(reason)
     showcase = signatory_showcase(letter=letter)
     return {
         "counts": counts,

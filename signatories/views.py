@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from letters import clients
 from letters.errors import ServiceError
+from letters.http import origin_checked, public_page
 from letters.models import Letter
 from letters.pages import letter_page_context
 from letters.selectors import letter_get_public
@@ -129,6 +130,7 @@ def _language_asked(request: HttpRequest) -> str:
     return ""
 
 
+@origin_checked
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_get_public(slug=slug)
@@ -273,6 +275,7 @@ def challenge_new(request: HttpRequest) -> JsonResponse:
     return JsonResponse(challenge.challenge_create())
 
 
+@public_page
 @require_GET
 def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     """Every named, confirmed signatory of a letter, verified ones first; searchable, with

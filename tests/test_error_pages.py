@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from signatories.models import Signature
-from tests.factories import make_letter, make_member_user, sign_data
+from tests.factories import make_letter, make_member_user
 
 pytestmark = pytest.mark.django_db
 
@@ -92,12 +92,14 @@ def csrf_browser() -> Client:
     return Client(enforce_csrf_checks=True, raise_request_exception=False)
 
 
-def test_a_sign_form_without_its_cookie_explains_it_and_offers_to_try_again():
+# The sign form is checked by origin instead (tests/security/test_cross_site.py); the
+# other public forms keep Django's CSRF check.
+def test_a_form_without_its_cookie_explains_it_and_offers_to_try_again():
     letter = make_letter()
     page = f"http://testserver{letter.get_absolute_url()}"
     response = csrf_browser().post(
-        reverse("signatories:sign", kwargs={"slug": letter.slug}),
-        sign_data(),
+        reverse("signatories:resend", kwargs={"slug": letter.slug}),
+        {"email": "someone@example.org"},
         headers={"Referer": page},
     )
     html = response.content.decode()
@@ -111,8 +113,8 @@ def test_a_sign_form_without_its_cookie_explains_it_and_offers_to_try_again():
 def test_the_retry_link_never_leads_to_another_site():
     letter = make_letter()
     response = csrf_browser().post(
-        reverse("signatories:sign", kwargs={"slug": letter.slug}),
-        sign_data(),
+        reverse("signatories:resend", kwargs={"slug": letter.slug}),
+        {"email": "someone@example.org"},
         headers={"Referer": "https://evil.example/phish"},
     )
     html = response.content.decode()
@@ -121,11 +123,23 @@ def test_the_retry_link_never_leads_to_another_site():
     assert '<a class="button primary" href="/">Try again</a>' in html
 
 
-def test_the_csrf_page_sets_a_fresh_cookie_so_that_trying_again_works():
+def test_trying_again_from_the_form_page_works(settings):
+    # The failure page itself carries no form (the language switcher needs no token), so
+    # the fresh cookie comes with the form page that "Try again" leads back to.
+    settings.MIN_FILL_SECONDS = 0
     letter = make_letter()
-    response = csrf_browser().post(reverse("signatories:sign", kwargs={"slug": letter.slug}))
-    assert response.status_code == 403
-    assert "csrftoken" in response.cookies
+    url = reverse("signatories:resend", kwargs={"slug": letter.slug})
+    browser = csrf_browser()
+    assert browser.post(url, {"email": "ada@example.org"}).status_code == 403
+    page = browser.get(url)
+    assert "csrftoken" in page.cookies
+    html = page.content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    stamp = re.search(r'name="stamp" value="([^"]+)"', html)
+    assert token and stamp
+    data = {"csrfmiddlewaretoken": token.group(1), "stamp": stamp.group(1)}
+    again = browser.post(url, data | {"email": "ada@example.org"})
+    assert again.status_code == 200
 
 
 def test_a_csrf_failure_under_the_api_stays_json():

@@ -252,7 +252,8 @@ def test_the_error_pages_error_summary_and_share_panel_speak_each_language(langu
 
     letter = make_letter()
     sign_url = reverse("signatories:sign", args=[letter.slug])
-    csrf_page = visitor(enforce_csrf_checks=True).post(sign_url, sign_data())
+    resend_url = reverse("signatories:resend", args=[letter.slug])
+    csrf_page = visitor(enforce_csrf_checks=True).post(resend_url, {"email": "a@example.org"})
     assert csrf_page.status_code == 403
     assert_translated(csrf_page.content.decode(), "The form could not be sent")
 

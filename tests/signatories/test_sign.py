@@ -133,12 +133,22 @@ def test_signing_after_the_closing_date_is_refused(client):
     assert_nothing_stored()
 
 
-def test_a_post_without_csrf_token_is_refused():
+def test_a_post_from_another_site_is_refused_even_with_csrf_checks_on():
     letter = make_letter()
     client = Client(enforce_csrf_checks=True)
-    response = sign(client, letter)
+    url = reverse("signatories:sign", args=[letter.slug])
+    response = client.post(url, sign_data(), headers={"Sec-Fetch-Site": "cross-site"})
     assert response.status_code == 403
     assert_nothing_stored()
+
+
+def test_a_same_origin_post_needs_no_csrf_cookie():
+    letter = make_letter()
+    client = Client(enforce_csrf_checks=True)
+    url = reverse("signatories:sign", args=[letter.slug])
+    response = client.post(url, sign_data(), headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 200
+    assert Signature.objects.count() == 1
 
 
 def test_get_on_the_sign_url_changes_nothing(client):

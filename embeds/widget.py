@@ -1,0 +1,89 @@
+"""The widget's HTML: the template rendered once per letter facts and options, the count
+filled in on each request.
+
+Everything in the widget but the count (the number, its grouping and the word after it)
+changes only when the letter's facts do, while the count may change between any two
+requests. So the template is rendered with markers where the count goes, cut at the
+markers, and kept per letter, options and open state; a request joins the pieces with
+its count, escaped as the template would have escaped it.
+"""
+
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.html import conditional_escape
+from django.utils.translation import ngettext
+
+from embeds import snippets
+from letters.facts import LetterFacts
+
+WIDGET_CSS = (Path(settings.BASE_DIR) / "static" / "embed" / "widget.css").read_text().strip()
+# Private-use characters and a random word: no title can contain the marker.
+_MARK = f"\ue000{secrets.token_hex(6)}\ue001"
+_SLOTS = ("count", "count_display", "word")
+# Widgets kept per process; the oldest leaves first.
+MAX_KEPT = 500
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    facts: LetterFacts
+    parts: tuple[str, ...]
+
+
+_kept: dict[tuple[int, str, bool], _Pieces] = {}
+_lock = threading.Lock()
+
+
+def widget_context(
+    letter: LetterFacts, options: snippets.WidgetOptions, count: int
+) -> dict[str, object]:
+    """The template's context; call inside ``translation.override(options.lang)``."""
+    goal = letter.goal if options.goal else None
+    return {
+        "letter": letter,
+        "options": options,
+        "count": count,
+        "count_display": number_format(count, force_grouping=True),
+        "word": ngettext("signature", "signatures", count),
+        "word_one": ngettext("signature", "signatures", 1),
+        "word_other": ngettext("signature", "signatures", 2),
+        "goal": goal,
+        "goal_display": number_format(goal, force_grouping=True) if goal else "",
+        "css": WIDGET_CSS,
+        "api_url": reverse("embeds:api-detail", kwargs={"slug": letter.slug}),
+        "letter_url": snippets.absolute(letter.get_absolute_url()),
+    }
+
+
+def _render_pieces(letter: LetterFacts, options: snippets.WidgetOptions) -> tuple[str, ...]:
+    context = widget_context(letter, options, 0)
+    context.update({slot: f"{_MARK}{slot}{_MARK}" for slot in _SLOTS})
+    html = render_to_string("embed/widget.html", context)
+    return tuple(html.split(_MARK))
+
+
+def widget_html(*, letter: LetterFacts, options: snippets.WidgetOptions, count: int) -> str:
+    """The widget page; call inside ``translation.override(options.lang)``."""
+    key = (letter.id, options.key, letter.is_open)
+    kept = _kept.get(key)
+    if kept is None or kept.facts != letter:
+        kept = _Pieces(facts=letter, parts=_render_pieces(letter, options))
+        with _lock:
+            if len(_kept) >= MAX_KEPT:
+                del _kept[next(iter(_kept))]
+            _kept[key] = kept
+    values = {
+        "count": str(count),
+        "count_display": conditional_escape(number_format(count, force_grouping=True)),
+        "word": conditional_escape(ngettext("signature", "signatures", count)),
+    }
+    parts = kept.parts
+    # Pieces alternate: text, slot name, text, slot name, ..., text.
+    return "".join(values[part] if index % 2 else part for index, part in enumerate(parts))
