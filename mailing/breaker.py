@@ -11,11 +11,11 @@ The state is per process and per server (host and port): the cache, the counters
 broker on one server open and close together.
 """
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
-from functools import cache as memoize
 from urllib.parse import urlsplit
 
 import redis
@@ -106,7 +106,7 @@ def breakers_reset() -> None:
             breaker.reset()
 
 
-@memoize
+@functools.cache
 def redis_client(url: str) -> redis.Redis:
     """One client (and connection pool) per URL and process, with the short timeouts."""
     return redis.Redis.from_url(
@@ -123,10 +123,20 @@ def redis_run[T](command: Callable[[redis.Redis], T]) -> T:
     Raises a RedisError when Redis is down, hung or skipped after a recent failure; every
     caller then falls back to the database.
     """
-    breaker = breaker_for(settings.REDIS_URL)
+    return breaker_call(settings.REDIS_URL, command)
+
+
+def breaker_call[T](url: str, command: Callable[[redis.Redis], T]) -> T:
+    """Run ``command`` on the Redis at ``url`` through that server's breaker (the rate
+    limiter's and the cache's servers, which need not be REDIS_URL's).
+
+    Raises BreakerOpen while the server is skipped, and lets the error through (after
+    opening the breaker) when the server is down or hung: the caller falls back.
+    """
+    breaker = breaker_for(url)
     breaker.check()
     try:
-        result = command(redis_client(settings.REDIS_URL))
+        result = command(redis_client(url))
     except UNAVAILABLE as error:
         breaker.failed(error)
         raise

@@ -9,23 +9,31 @@ of work on it, and posts the answer, which ``solution_accept`` checks and spends
 
 A cache that fails never stops a sign request: without it the check does not switch
 itself on and answers cannot be marked as spent (logged as warnings).
+
+With Redis, counting a sign request is one script (``_ATTEMPT``): both counters, the
+switch and the check that it is on, in one round trip.
 """
 
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import redis
 from altcha import Payload, create_challenge, verify_solution
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
 
 from letters.clients import client_ip, ip_network, ip_parse
 from letters.models import Letter
+from mailing.breaker import breaker_call
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +59,7 @@ def _active_keys(*, letter: Letter, network: str) -> list[str]:
 
 def _count(key: str, *, window: int) -> int:
     """Add one to the counter of the current ``window`` seconds and return it."""
-    bucket = f"{key}:{int(time.time() // window)}"
+    bucket = _bucket(key, window=window)
     cache.add(bucket, 0, timeout=window)
     try:
         return cache.incr(bucket)
@@ -60,10 +68,76 @@ def _count(key: str, *, window: int) -> int:
         return 1
 
 
+# KEYS: pairs of (counter of the current window, switch) for the letter, then the network.
+# ARGV: per pair, the window in seconds and the burst; then CHALLENGE_ACTIVE_SECONDS.
+# Returns {which pairs burst now (1 and/or 2, as a bit mask), whether any switch is on}.
+_ATTEMPT = """
+local burst = 0
+for i = 1, #KEYS, 2 do
+  local pair = (i + 1) / 2
+  redis.call('SET', KEYS[i], 0, 'EX', ARGV[2 * pair - 1], 'NX')
+  if redis.call('INCR', KEYS[i]) > tonumber(ARGV[2 * pair]) then
+    redis.call('SET', KEYS[i + 1], 1, 'EX', ARGV[#ARGV])
+    burst = burst + pair
+  end
+end
+local on = 0
+for i = 2, #KEYS, 2 do
+  on = on + redis.call('EXISTS', KEYS[i])
+end
+return {burst, on}
+"""
+
+
+def _bucket(key: str, *, window: int) -> str:
+    return f"{key}:{int(time.time() // window)}"
+
+
+def _cache_redis_url() -> str:
+    """The Redis server of the cache (the first, where writes go); "" for another cache."""
+    config: Mapping[str, object] = settings.CACHES["default"]
+    if not issubclass(import_string(str(config["BACKEND"])), RedisCache):
+        return ""
+    location = config["LOCATION"]
+    servers = location if isinstance(location, list | tuple) else re.split("[;,]", str(location))
+    return str(servers[0])
+
+
+def _attempt_in_redis(*, url: str, letter: Letter, network: str) -> bool:
+    counters = [
+        (f"challenge:l:{letter.pk}", f"challenge:on:letter:{letter.pk}", 60,
+         settings.CHALLENGE_LETTER_PER_MINUTE),
+    ]  # fmt: skip
+    if network:
+        window = settings.CHALLENGE_NETWORK_WINDOW_SECONDS
+        counters.append(
+            (f"challenge:n:{network}", f"challenge:on:net:{network}", window,
+             settings.CHALLENGE_NETWORK_BURST)
+        )  # fmt: skip
+    keys: list[str] = []
+    args: list[int] = []
+    for counter, switch, window, burst in counters:
+        keys += [cache.make_key(_bucket(counter, window=window)), cache.make_key(switch)]
+        args += [window, burst]
+    args.append(settings.CHALLENGE_ACTIVE_SECONDS)
+    burst, on = breaker_call(url, lambda client: client.eval(_ATTEMPT, len(keys), *keys, *args))
+    if burst:
+        bursts = [switch for i, (_c, switch, _w, _b) in enumerate(counters) if burst & (i + 1)]
+        log.warning("Sign burst: the challenge is on for %s", ", ".join(bursts))
+    return bool(burst or on)
+
+
 def sign_attempt(*, letter: Letter, network: str) -> bool:
     """Count a sign request and say whether it must carry a solved challenge."""
     if letter.require_challenge:
         return True
+    url = _cache_redis_url()
+    if url:
+        try:
+            return _attempt_in_redis(url=url, letter=letter, network=network)
+        except redis.RedisError:
+            log.warning("Cache unavailable: the challenge cannot switch itself on", exc_info=True)
+            return False
     try:
         window = settings.CHALLENGE_NETWORK_WINDOW_SECONDS
         per_network = _count(f"challenge:n:{network}", window=window) if network else 0

@@ -1,7 +1,7 @@
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from copy import copy
 from typing import Any
 
@@ -72,21 +72,24 @@ class CountrySelect(forms.Select):
 
     Drawing some 250 options through the widget templates was most of the letter page's
     rendering time (docs/benchmarks.md). ``top`` lists the countries to offer first, in a
-    group of their own above every country.
+    group of their own above every country; a function that gives them is called only
+    when the select is drawn (a valid sign POST never draws it).
     """
 
-    top: tuple[str, ...] = ()
+    top: tuple[str, ...] | Callable[[], Sequence[str]] = ()
 
     def _drawn(self, name: str, value: object, attrs: dict[str, object] | None,
                renderer: object) -> SafeString:  # fmt: skip
         widget = self
-        if self.top:
+        if self.top and not callable(self.top):
             widget = copy(self)
             widget.choices = _country_choices_grouped(self.top)
         return forms.Select.render(widget, name, value, attrs, renderer)  # type: ignore[arg-type]
 
     def render(self, name: str, value: object, attrs: dict[str, object] | None = None,
                renderer: object = None) -> SafeString:  # fmt: skip
+        if callable(self.top):
+            self.top = tuple(self.top())
         if value not in (None, ""):
             return self._drawn(name, value, attrs, renderer)
         built = self.build_attrs(self.attrs, attrs)  # type: ignore[arg-type]
@@ -236,7 +239,7 @@ class SignForm(BotTrapForm):
         *args: object,
         letter: Letter,
         needs_challenge: bool = False,
-        top_countries: Sequence[str] = (),
+        top_countries: Sequence[str] | Callable[[], Sequence[str]] = (),
         **kwargs: object,
     ) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -252,7 +255,7 @@ class SignForm(BotTrapForm):
         if "country" in self.fields:
             widget = self.fields["country"].widget
             if isinstance(widget, CountrySelect):
-                widget.top = tuple(top_countries)
+                widget.top = top_countries if callable(top_countries) else tuple(top_countries)
         if needs_challenge:
             self.fields["altcha"] = forms.CharField(
                 label=_("Check that you are a person"),

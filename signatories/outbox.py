@@ -44,13 +44,24 @@ def outbox_add(*, signature: Signature, kind: str) -> bool:
     Every email to a signer counts against EMAIL_LIMIT_PER_ADDRESS, over all letters
     together, so that nobody can use the site to flood someone else's inbox.
     """
-    key = f"address:{signature.email_normalized}"
+    key = address_limit_key(address=signature.email_normalized)
     if ratelimits.limit_hit(name="EMAIL_LIMIT_PER_ADDRESS", key=key):
         log.info("Email limit per address reached: no %s email for %s", kind, signature.pk)
         return False
+    outbox_queue(signature=signature, kind=kind)
+    return True
+
+
+def address_limit_key(*, address: str) -> str:
+    """The key of a normalized address under EMAIL_LIMIT_PER_ADDRESS."""
+    return f"address:{address}"
+
+
+def outbox_queue(*, signature: Signature, kind: str) -> None:
+    """Queue an email whose caller already counted it against EMAIL_LIMIT_PER_ADDRESS
+    (a new signature counts all its limits at once: ``signing_limit_reason``)."""
     OutboxMessage.objects.create(signature=signature, kind=kind, due_at=timezone.now())
     transaction.on_commit(outbox_kick)
-    return True
 
 
 def outbox_add_limited(*, signature: Signature, kind: str) -> bool:

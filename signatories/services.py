@@ -52,6 +52,10 @@ def signature_create(
     confirmed address all lead to the same "check your inbox" page. A new signature over a
     rate limit (of ``client``, of the letter, or of emails to its address) is held for the
     organizers and no email is sent; a repeat over a limit only sends nothing.
+
+    A new address, the common case, costs one INSERT, one round trip to Redis for all
+    its limits and the outbox row, in one transaction; the unique constraint, not a
+    SELECT before, tells a repeat, which takes ``_sign_again``.
     """
     if not letter.is_open:
         raise LetterNotOpen
@@ -63,22 +67,74 @@ def signature_create(
         # answer as for anyone else.
         log.info("Signature with a suppressed address on letter %s ignored", letter.pk)
         return Signature(letter=letter, email_normalized=normalized, **data.__dict__)
-    hold = signing_limit_reason(letter=letter, client=client)
+    try:
+        return _sign_new(letter=letter, normalized=normalized, data=data, client=client)
+    except IntegrityError:
+        pass
+    return _sign_again(letter=letter, normalized=normalized, data=data, client=client)
+
+
+def _sign_new(
+    *, letter: Letter, normalized: str, data: SignatureData, client: ClientKeys | None
+) -> Signature:
+    """Insert a signature and count it against every limit, its email's included.
+
+    Raises IntegrityError, having changed nothing, when the address signed the letter.
+    """
     with transaction.atomic():
-        signature, created = _insert_or_lock_existing(
-            letter=letter, normalized=normalized, hold=hold, data=data
-        )
-        if not created:
-            _email_repeat(signature=signature, over_limit=bool(hold))
+        signature = _signature_insert(letter=letter, normalized=normalized, hold="", data=data)
+        hold = signing_limit_reason(letter=letter, client=client, address=normalized)
+        if hold:
+            _hold(signature=signature, reason=hold)
         else:
-            if not hold and not outbox.outbox_add(
-                signature=signature, kind=OutboxMessage.Kind.CONFIRM
-            ):
-                hold = Signature.HoldReason.RATE_LIMIT_ADDRESS
-                Signature.objects.filter(pk=signature.pk).update(**_held(reason=hold))
-            if hold:
-                log.info("Signature %s held: %s", signature.pk, hold)
+            outbox.outbox_queue(signature=signature, kind=OutboxMessage.Kind.CONFIRM)
     return signature
+
+
+def _sign_again(
+    *, letter: Letter, normalized: str, data: SignatureData, client: ClientKeys | None
+) -> Signature:
+    """The address had signed: remind it, within the limits.
+
+    A signature withdrawn between the refused insert and the lookup frees the address, so
+    the insert is tried again instead of failing on a row that is gone.
+    """
+    hold = signing_limit_reason(letter=letter, client=client)
+    for attempt in range(3):
+        with transaction.atomic():
+            existing = _lock_existing(letter=letter, normalized=normalized)
+            if existing is not None:
+                _email_repeat(signature=existing, over_limit=bool(hold))
+                return existing
+        try:
+            with transaction.atomic():
+                signature = _signature_insert(
+                    letter=letter, normalized=normalized, hold=hold, data=data
+                )
+                _email_new(signature=signature, hold=hold)
+            return signature
+        except IntegrityError:
+            if attempt == 2:  # signed and withdrawn three times within this request
+                raise
+    raise AssertionError("unreachable")
+
+
+def _email_new(*, signature: Signature, hold: str) -> None:
+    """Queue the confirmation of a new signature, or hold it when its address is over its
+    email limit."""
+    if not hold and not outbox.outbox_add(signature=signature, kind=OutboxMessage.Kind.CONFIRM):
+        hold = Signature.HoldReason.RATE_LIMIT_ADDRESS
+        _hold(signature=signature, reason=hold)
+    elif hold:
+        log.info("Signature %s held: %s", signature.pk, hold)
+
+
+def _hold(*, signature: Signature, reason: str) -> None:
+    fields = _held(reason=reason)
+    Signature.objects.filter(pk=signature.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(signature, name, value)
+    log.info("Signature %s held: %s", signature.pk, reason)
 
 
 def signature_language(*, requested: str, letter: Letter) -> str:
@@ -92,37 +148,21 @@ def signature_language(*, requested: str, letter: Letter) -> str:
     return letter.language
 
 
-def _insert_or_lock_existing(
+def _signature_insert(
     *, letter: Letter, normalized: str, hold: str, data: SignatureData
-) -> tuple[Signature, bool]:
-    """Insert the signature, or lock the one this address already has on the letter.
-
-    A signature withdrawn between the refused insert and the lookup frees the address, so
-    the insert is tried again instead of failing on a row that is gone.
-    """
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                signature = Signature.objects.create(
-                    letter=letter,
-                    letter_version_id=letter.current_version_id,
-                    email_normalized=normalized,
-                    email_domain=normalized.rpartition("@")[2],
-                    consent_version=settings.PRIVACY_NOTICE_VERSION,
-                    **_held(reason=hold),
-                    **{
-                        **data.__dict__,
-                        "language": signature_language(requested=data.language, letter=letter),
-                    },
-                )
-            return signature, True
-        except IntegrityError:
-            existing = _lock_existing(letter=letter, normalized=normalized)
-            if existing is not None:
-                return existing, False
-            if attempt == 2:  # signed and withdrawn three times within this request
-                raise
-    raise AssertionError("unreachable")
+) -> Signature:
+    return Signature.objects.create(
+        letter=letter,
+        letter_version_id=letter.current_version_id,
+        email_normalized=normalized,
+        email_domain=normalized.rpartition("@")[2],
+        consent_version=settings.PRIVACY_NOTICE_VERSION,
+        **_held(reason=hold),
+        **{
+            **data.__dict__,
+            "language": signature_language(requested=data.language, letter=letter),
+        },
+    )
 
 
 def _lock_existing(*, letter: Letter, normalized: str) -> Signature | None:
@@ -133,20 +173,32 @@ def _lock_existing(*, letter: Letter, normalized: str) -> Signature | None:
     )
 
 
-def signing_limit_reason(*, letter: Letter, client: ClientKeys | None) -> str:
+def signing_limit_reason(*, letter: Letter, client: ClientKeys | None, address: str = "") -> str:
     """Count a sign request against the signing limits; the hold reason if over one.
 
     The limits of the client's host and network are checked first, so that one client
-    over its own limit does not use up the letter's.
+    over its own limit does not use up the letter's. With ``address`` (a new signature,
+    whose confirmation would be sent), an email to it is then counted against
+    EMAIL_LIMIT_PER_ADDRESS, as ``outbox.outbox_add`` would. All in one round trip.
     """
-    if client is not None and (
-        ratelimits.limit_hit(name="SIGN_LIMIT_PER_IP", key=f"host:{client.host}")
-        or ratelimits.limit_hit(name="SIGN_LIMIT_PER_NETWORK", key=f"network:{client.network}")
-    ):
-        return Signature.HoldReason.RATE_LIMIT_NETWORK
-    if ratelimits.limit_hit(name="SIGN_LIMIT_PER_LETTER", key=f"letter:{letter.pk}"):
-        return Signature.HoldReason.RATE_LIMIT_LETTER
-    return ""
+    limits = []
+    if client is not None:
+        limits += [
+            ("SIGN_LIMIT_PER_IP", f"host:{client.host}"),
+            ("SIGN_LIMIT_PER_NETWORK", f"network:{client.network}"),
+        ]
+    limits.append(("SIGN_LIMIT_PER_LETTER", f"letter:{letter.pk}"))
+    if address:
+        limits.append(("EMAIL_LIMIT_PER_ADDRESS", outbox.address_limit_key(address=address)))
+    over = ratelimits.limits_first_hit(limits=limits)
+    if over is None:
+        return ""
+    return {
+        "SIGN_LIMIT_PER_IP": Signature.HoldReason.RATE_LIMIT_NETWORK,
+        "SIGN_LIMIT_PER_NETWORK": Signature.HoldReason.RATE_LIMIT_NETWORK,
+        "SIGN_LIMIT_PER_LETTER": Signature.HoldReason.RATE_LIMIT_LETTER,
+        "EMAIL_LIMIT_PER_ADDRESS": Signature.HoldReason.RATE_LIMIT_ADDRESS,
+    }[limits[over][0]]
 
 
 def _held(*, reason: str) -> dict[str, str]:
@@ -231,27 +283,29 @@ def _locked(*, pk: int) -> Signature | None:
 def signature_confirm(*, token: str) -> tuple[ConfirmResult, Signature | None]:
     """Confirm the signature behind an emailed token. Safe to call twice or in parallel.
 
-    The state is decided on the row as it is under its lock, so a withdrawal, a hold or a
-    removal that committed meanwhile wins: a withdrawn signature answers UNKNOWN, a held
-    one UNAVAILABLE, and the count moves only for a signature that really went from
-    pending to confirmed.
+    One SELECT reads the signature with its letter; when the link may confirm it, one
+    UPDATE does, only if the row is still pending under this link as the UPDATE finds it
+    (PostgreSQL checks the condition again on a row that a parallel transaction changed).
+    So a withdrawal, a hold, a removal or a newer link that committed meanwhile wins, and
+    the count moves only for a signature that really went from pending to confirmed.
+    When the UPDATE finds nothing, the row is read again to say what it became: a
+    withdrawn signature answers UNKNOWN, a held one UNAVAILABLE, a confirmed one ALREADY.
     """
-    found = signature_for_token(token=token)
-    if found is None:
-        return ConfirmResult.UNKNOWN, None
-    with transaction.atomic():
-        signature = _locked(pk=found.pk)
-        if signature is not None and signature.token_hash != found.token_hash:
-            signature = None  # a newer email replaced this link meanwhile
-        state = token_state(signature=signature)
-        if state != ConfirmResult.CONFIRMED or signature is None:
-            return state, signature
-        signature.status = Signature.Status.CONFIRMED
-        signature.confirmed_at = timezone.now()
-        signature.save(update_fields=["status", "confirmed_at"])
-        hidden = 0 if signature.show_name else 1
-        letter_id = signature.letter_id
-        transaction.on_commit(lambda: _counted(letter_id=letter_id, hidden=hidden))
+    signature = signature_for_token(token=token)
+    state = token_state(signature=signature)
+    if state != ConfirmResult.CONFIRMED or signature is None:
+        return state, signature
+    now = timezone.now()
+    moved = Signature.objects.filter(
+        pk=signature.pk, token_hash=signature.token_hash, status=Signature.Status.PENDING
+    ).update(status=Signature.Status.CONFIRMED, confirmed_at=now)
+    if not moved:
+        signature = signature_for_token(token=token)
+        return token_state(signature=signature), signature
+    signature.status, signature.confirmed_at = Signature.Status.CONFIRMED, now
+    hidden = 0 if signature.show_name else 1
+    letter_id = signature.letter_id
+    transaction.on_commit(lambda: _counted(letter_id=letter_id, hidden=hidden))
     return ConfirmResult.CONFIRMED, signature
 
 

@@ -70,10 +70,7 @@ def _inbox_page(
         "email": email,
         "sender_name": sender_name or settings.SITE_NAME,
         "sender_address": sender_address,
-        "subjects": [
-            subject_render(name=name, language=language, context={"letter": letter})
-            for name in subjects
-        ],
+        "subjects": [_subject(name, language, letter) for name in subjects],
         "resent_fields": [
             (name, value)
             for name, values in request.POST.lists()
@@ -85,6 +82,25 @@ def _inbox_page(
     return render(request, template, context)
 
 
+# Rendered subjects by (name, language, letter id, letter's last save, title).
+_SUBJECTS: dict[tuple[object, ...], str] = {}
+_SUBJECTS_MAX = 512
+
+
+def _subject(name: str, language: str, letter: Letter) -> str:
+    """The subject of an email as its recipient will see it. The same for every signer
+    of a letter in one language until the letter is saved again, so it is rendered once
+    per process rather than on every sign request."""
+    key = (name, language, letter.pk, letter.updated_at, letter.title)
+    subject = _SUBJECTS.get(key)
+    if subject is None:
+        if len(_SUBJECTS) >= _SUBJECTS_MAX:
+            _SUBJECTS.clear()
+        subject = subject_render(name=name, language=language, context={"letter": letter})
+        _SUBJECTS[key] = subject
+    return subject
+
+
 def _sign_inbox(request: HttpRequest, letter: Letter, email: str) -> HttpResponse:
     return _inbox_page(
         request, letter, template="signatories/check_inbox.html", email=email,
@@ -93,7 +109,8 @@ def _sign_inbox(request: HttpRequest, letter: Letter, email: str) -> HttpRespons
 
 
 def sign_form(letter: Letter, data: object = None, *, needs_challenge: bool) -> SignForm:
-    top = signatory_top_countries(letter=letter) if letter.ask_country else ()
+    # Looked up only if the form is drawn (an error): a valid POST never needs them.
+    top = (lambda: signatory_top_countries(letter=letter)) if letter.ask_country else ()
     return SignForm(data, letter=letter, needs_challenge=needs_challenge, top_countries=top)
 
 
