@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.run import ROOT, SLUG, log, parse_wrk, port_is_free, prepare, site_env, stop
+from bench.report import parse_wrk
+from bench.run import ROOT, prepare, site_env
+from bench.serve import SLUG, log, port_is_free, stop
 
 PY = sys.executable
 
