@@ -162,8 +162,9 @@ def started_at(pid: int) -> str:
 def stop(process: "subprocess.Popen[bytes]") -> None:
     """SIGTERM to the process itself, as a process manager stops it: bin/web passes it on to
     granian (which runs in a session of its own, out of reach of our process group), a
-    gunicorn master or Celery stops its own workers. Whatever of it is still running after
-    the grace period is killed."""
+    gunicorn master or Celery stops its own workers. The process is killed if it has not
+    stopped after a grace period, and so is any process it started that outlives it (Celery's
+    embedded beat takes a moment more)."""
     below = {pid: started_at(pid) for pid in descendants(process.pid)}
     try:
         process.send_signal(signal.SIGTERM)
@@ -172,10 +173,25 @@ def stop(process: "subprocess.Popen[bytes]") -> None:
         log(f"pid {process.pid} did not stop within 45 s of SIGTERM: killing it")
         process.kill()
         process.wait(timeout=10)
-    for pid, start in below.items():
-        if start and started_at(pid) == start:
-            log(f"pid {pid} (started by pid {process.pid}) outlived it: killing it")
-            os.kill(pid, signal.SIGKILL)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        left = survivors(below, seconds=5)
+        if not left:
+            return
+        log(f"pids {left} (started by pid {process.pid}) outlived it: {sig.name}")
+        for pid in left:
+            os.kill(pid, sig)
+    if left := survivors(below, seconds=5):
+        raise SystemExit(f"pids {left} survived SIGKILL")
+
+
+def survivors(started: dict[int, str], *, seconds: float) -> list[int]:
+    """Those of `started` (pid: start time) still running after up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = [pid for pid, start in started.items() if start and started_at(pid) == start]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
 
 
 def wait_port_free(port: int, seconds: float = 10) -> None:
