@@ -3,8 +3,9 @@ SHELL := /bin/bash
 PORT ?= 8000
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo $(CURDIR)/var/tools/bin/uv)
 MANAGE := $(UV) run --locked python manage.py
-WORKERS ?= 2
-THREADS ?= 4
+# Web processes and threads per process; empty: bin/web's defaults (bin/web --print-setup).
+WORKERS ?=
+THREADS ?=
 
 .PHONY: run test install lint typecheck bench worker web clean screenshots
 
@@ -33,7 +34,7 @@ ifeq ($(strip $(DATABASE_URL)),)
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 else
 	$(MANAGE) collectstatic --noinput -v 0
-	@echo "Production mode: granian ($(WORKERS) processes x $(THREADS) threads) on 127.0.0.1:$(PORT) and a Celery worker with beat (restarted if it exits)"
+	@echo "Production mode: granian ($$(WEB_WORKERS=$(WORKERS) WEB_THREADS=$(THREADS) bin/web --print-setup)) on 127.0.0.1:$(PORT) and a Celery worker with beat (restarted if it exits)"
 	@trap 'kill 0' EXIT INT TERM; \
 	  bin/keep-running "Celery worker" $(UV) run --locked celery -A config worker --beat --schedule var/celerybeat-schedule -Q default,mail,bulk --concurrency 2 --loglevel INFO & \
 	  WEB_WORKERS=$(WORKERS) WEB_THREADS=$(THREADS) $(UV) run --locked bin/web --host 127.0.0.1 --port $(PORT) & \

@@ -215,20 +215,44 @@ def cookie_header(csrf_cookie: str) -> str:
     return f"csrftoken={csrf_cookie}" if csrf_cookie else ""
 
 
-def serving_from_makefile(text: str) -> tuple[str, int]:
-    """The gunicorn worker class and threads that `make run` uses in production mode:
-    ("sync", 1) unless its gunicorn line says otherwise. Make variables with a default
-    (`NAME ?= value`) are read."""
-    variables = dict(re.findall(r"^(\w+)\s*[?:]?=\s*(\S+)\s*$", text, re.MULTILINE))
+SERVERS = ("granian", "gunicorn-sync", "gthread")
 
-    def expand(value: str) -> str:
-        return re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), ""), value)
 
-    line = next((line for line in text.splitlines() if "gunicorn " in line), "")
-    line = expand(line)
-    worker = re.search(r"(?:--worker-class[ =]|-k )\s*(\S+)", line)
-    threads = re.search(r"--threads[ =]\s*(\d+)", line)
-    return (worker.group(1) if worker else "sync", int(threads.group(1)) if threads else 1)
+def web_setup(text: str) -> tuple[int, int]:
+    """Processes and threads from `bin/web --print-setup` ("WEB_WORKERS=2 WEB_THREADS=4
+    WEB_APP=..."): bin/web holds the only copy of the production defaults."""
+    values = dict(pair.split("=", 1) for pair in text.split() if "=" in pair)
+    try:
+        return int(values["WEB_WORKERS"]), int(values["WEB_THREADS"])
+    except (KeyError, ValueError):
+        raise ValueError(f"bin/web --print-setup said {text.strip()!r}") from None
+
+
+def server_command(
+    server: str, *, project: str, port: int, workers: int, threads: int, python: str, web: str
+) -> tuple[list[str], dict[str, str]]:
+    """The command and extra environment that serve `project` (the site's `config` or the
+    bare `bench.bare`) on a loopback port. "granian" is production's `bin/web`, told the
+    application with WEB_APP; the gunicorn ones are there to compare with."""
+    if server == "granian":
+        extra = {"WEB_WORKERS": str(workers), "WEB_THREADS": str(threads)}
+        extra["WEB_APP"] = f"{project}.wsgi:application"
+        return [web, "--host", "127.0.0.1", "--port", str(port)], extra
+    command = [python, "-m", "gunicorn", f"{project}.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers)]
+    if server == "gthread":
+        return [*command, "--worker-class", "gthread", "--threads", str(threads)], {}
+    if server == "gunicorn-sync":
+        return [*command, "--worker-class", "sync"], {}
+    raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
+
+
+def server_text(server: str, workers: int, threads: int) -> str:
+    if server == "granian":
+        return f"granian WSGI through `bin/web`, {workers} processes × {threads} threads"
+    if server == "gthread":
+        return f"gunicorn, {workers} gthread workers × {threads} threads"
+    return f"gunicorn, {workers} sync workers"
 
 
 def percentile_p95(samples: list[float]) -> float:

@@ -1,8 +1,8 @@
 """The benchmark harness: `make bench` (or `uv run python bench/run.py --help`).
 
 It builds a production-mode instance on loopback (PostgreSQL database `undersigned_bench`,
-Redis DB 5, gunicorn, a Celery worker with beat) and next to it a bare Django project
-(bench/bare/, database `undersigned_bench_bare`) served by the same gunicorn command. It
+Redis DB 5, the web server of bin/web, a Celery worker with beat) and next to it a bare
+Django project (bench/bare/, database `undersigned_bench_bare`) served by bin/web too. It
 seeds one letter with many confirmed signatures and 49 more letters, and loads each
 scenario with wrk for a bounded time, in rounds that each start with the baselines: the
 site's `/healthz` and the bare project's constant JSON (reads) or form + INSERT (writes).
@@ -35,13 +35,14 @@ from bench.report import (  # noqa: E402
     BARE_FORM,
     BARE_JSON,
     HEALTHZ,
+    SERVERS,
     WRITES,
     Scenario,
     WrkResult,
     render_results,
     replace_generated,
     scenarios,
-    serving_from_makefile,
+    server_text,
     summarize,
 )
 from bench.serve import (  # noqa: E402
@@ -51,7 +52,9 @@ from bench.serve import (  # noqa: E402
     load,
     log,
     probe,
+    production_setup,
     run_python,
+    server_main,
     services,
     worker_rss_mb,
 )
@@ -102,7 +105,7 @@ SITE_VARIABLES = frozenset(
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    worker_class, threads = serving_from_makefile((ROOT / "Makefile").read_text())
+    workers, threads = production_setup()
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     add = parser.add_argument
     add("--signatures", type=int, default=200_000, help="confirmed signatures to seed")
@@ -111,9 +114,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--rounds", type=int, default=3, help="rounds, each starting with the baselines")
     add("--connections", type=int, default=8, help="wrk connections")
     add("--threads", type=int, default=1, help="wrk threads")
-    add("--workers", type=int, default=3, help="gunicorn workers (site and bare alike)")
-    add("--worker-class", default=worker_class, help="gunicorn worker class (default: make run's)")
-    add("--threads-per-worker", type=int, default=threads, help="gunicorn --threads")
+    add(
+        "--server", choices=SERVERS, default="granian",
+        help="web server of the site and the bare project alike (default: production's, bin/web)",
+    )  # fmt: skip
+    add("--workers", type=int, default=workers, help="web processes (default: bin/web's)")
+    add("--threads-per-worker", type=int, default=threads, help="threads each (bin/web's)")
     add("--port", type=int, default=8200, help="loopback port of the site; the bare one is +1")
     add("--database", default="undersigned_bench", help="dropped and recreated each run")
     add("--redis-url", default="redis://127.0.0.1:6379/5", help="flushed each run")
@@ -294,9 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         rounds = read_rounds(args, [s for s in chosen if s.name not in WRITES], loads)
         more, checks = write_rounds(args, env, chosen, loads, var_dir)
         rounds += more
-        scale = scale_measurements(args, env, processes["gunicorn"].pid)
+        scale = scale_measurements(args, env, server_main(processes["web"], args.server))
     table = [(s, summarize(rounds, s.name, s.baseline)) for s in chosen]
-    threads = f", {args.threads_per_worker} threads each" if args.threads_per_worker > 1 else ""
+    serving = server_text(args.server, args.workers, args.threads_per_worker)
     meta = {
         "date": f"{started:%Y-%m-%d %H:%M} UTC",
         **machine(),
@@ -307,8 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             f"warm-up + {args.duration} s measured, {args.rounds} rounds"
         ),
         "server": (
-            f"gunicorn, {args.workers} {args.worker_class} workers{threads} (the site and the "
-            "bare project alike); Celery worker (2 processes) with beat"
+            f"{serving} (the site and the bare project alike); Celery worker (2 processes) "
+            "with beat"
         ),
         "rate limits": rate_limits_text(args),
     }

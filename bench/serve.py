@@ -1,6 +1,7 @@
-"""Starting and loading the servers under test, for bench/run.py: the site's gunicorn and
-Celery worker, the bare project's gunicorn (bench/bare/), wrk, and the in-process probes
-(bench/probe.py), each run in its own process."""
+"""Starting and loading the servers under test, for bench/run.py: the site's web server
+and Celery worker, the bare project's web server (bench/bare/), wrk, and the in-process
+probes (bench/probe.py), each run in its own process. The web servers are started as
+production starts them, through bin/web (granian), unless `--server` names another."""
 
 import argparse
 import http.client
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.report import Scenario, WrkResult, parse_wrk
+from bench.report import Scenario, WrkResult, parse_wrk, server_command, web_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "bench-letter"
@@ -61,28 +62,45 @@ def port_is_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def gunicorn_command(args: argparse.Namespace, project: str, port: int) -> list[str]:
-    """The same command for the site and the bare project; ASGI workers get the ASGI app."""
-    app = f"{project}.asgi:application" if "uvicorn" in args.worker_class else f"{project}.wsgi"
-    return [
-        *(sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"),
-        *("--workers", str(args.workers), "--worker-class", args.worker_class),
-        *("--threads", str(args.threads_per_worker)),
-    ]
+WEB = ROOT / "bin" / "web"
+
+
+def production_setup() -> tuple[int, int]:
+    """bin/web's default processes and threads, as `make run` uses them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("WEB_WORKERS", "WEB_THREADS")}
+    done = subprocess.run(
+        [str(WEB), "--print-setup"], cwd=ROOT, env=env, text=True, capture_output=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bin/web --print-setup failed:\n{done.stderr}")
+    return web_setup(done.stdout)
+
+
+def web_command(
+    args: argparse.Namespace, env: dict[str, str], project: str, port: int
+) -> tuple[list[str], dict[str, str]]:
+    command, extra = server_command(
+        args.server, project=project, port=port, workers=args.workers,
+        threads=args.threads_per_worker, python=sys.executable, web=str(WEB),
+    )  # fmt: skip
+    # bin/web runs `python`: the project's, as `uv run` would give it.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return command, {**env, **extra, "PATH": path}
 
 
 @contextmanager
 def services(
     args: argparse.Namespace, env: dict[str, str], var_dir: Path
 ) -> Iterator[dict[str, "subprocess.Popen[bytes]"]]:
-    """The site's gunicorn and Celery worker (with beat) and the bare project's gunicorn,
-    each in its own process group."""
-    for port in (args.port, args.port + 1):
+    """The site's web server and Celery worker (with beat) and the bare project's web
+    server, each in its own session; all stopped on the way out, whatever happened."""
+    ports = (args.port, args.port + 1)
+    for port in ports:
         if not port_is_free(port):
             raise SystemExit(f"port {port} is in use on 127.0.0.1")
     commands = {
-        "gunicorn": (gunicorn_command(args, "config", args.port), env),
-        "bare": (gunicorn_command(args, "bench.bare", args.port + 1), bare_env(args, env)),
+        "web": web_command(args, env, "config", args.port),
+        "bare": web_command(args, bare_env(args, env), "bench.bare", args.port + 1),
         "celery": (
             [
                 *(sys.executable, "-m", "celery", "-A", "config", "worker", "--beat"),
@@ -95,7 +113,6 @@ def services(
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, (command, process_env) in commands.items():
-            # Own process group: stop() signals the master and every worker it forked.
             with (var_dir / f"{name}.log").open("wb") as logfile:
                 processes[name] = subprocess.Popen(
                     command, cwd=ROOT, env=process_env, stdout=logfile,
@@ -107,26 +124,89 @@ def services(
     finally:
         for process in processes.values():
             stop(process)
+        for port in ports:
+            wait_port_free(port)
+
+
+def parents() -> dict[int, int]:
+    """Every process's parent, read from /proc."""
+    found = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            ppid = re.search(r"^PPid:\s*(\d+)", status.read_text(), re.MULTILINE)
+        except OSError:
+            continue
+        if ppid:
+            found[int(status.parent.name)] = int(ppid.group(1))
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, children first."""
+    tree, found, level = parents(), [], [pid]
+    while level:
+        level = [child for child, parent in tree.items() if parent in level]
+        found += level
+    return found
+
+
+def started_at(pid: int) -> str:
+    """The start time of a process (field 22 of /proc/<pid>/stat), "" once it is gone: with
+    the pid, it names one process, never another that later got the same pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
 
 
 def stop(process: "subprocess.Popen[bytes]") -> None:
-    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
+    """SIGTERM to the process itself, as a process manager stops it: bin/web passes it on to
+    granian (which runs in a session of its own, out of reach of our process group), a
+    gunicorn master or Celery stops its own workers. The process is killed if it has not
+    stopped after a grace period, and so is any process it started that outlives it (Celery's
+    embedded beat takes a moment more)."""
+    below = {pid: started_at(pid) for pid in descendants(process.pid)}
+    try:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=45)  # bin/web gives granian's workers 30 s to finish
+    except subprocess.TimeoutExpired:
+        log(f"pid {process.pid} did not stop within 45 s of SIGTERM: killing it")
+        process.kill()
+        process.wait(timeout=10)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        left = survivors(below, seconds=5)
+        if not left:
             return
-        try:
-            process.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        log(f"pids {left} (started by pid {process.pid}) outlived it: {sig.name}")
+        for pid in left:
+            os.kill(pid, sig)
+    if left := survivors(below, seconds=5):
+        raise SystemExit(f"pids {left} survived SIGKILL")
+
+
+def survivors(started: dict[int, str], *, seconds: float) -> list[int]:
+    """Those of `started` (pid: start time) still running after up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = [pid for pid, start in started.items() if start and started_at(pid) == start]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
+
+
+def wait_port_free(port: int, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not port_is_free(port):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"127.0.0.1:{port} is still served after the bench stopped it")
+        time.sleep(0.2)
 
 
 def wait_until_up(port: int, path: str, processes: list["subprocess.Popen[bytes]"]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if any(process.poll() is not None for process in processes):
-            raise SystemExit("gunicorn or celery exited early: see var/bench/*.log")
+            raise SystemExit("a web server or celery exited early: see var/bench/*.log")
         try:
             if fetch(port, path)[0] == 200:
                 return
@@ -148,8 +228,19 @@ def fetch(
         connection.close()
 
 
+def server_main(process: "subprocess.Popen[bytes]", server: str) -> int:
+    """The pid whose children are the web workers: granian's main process, bin/web's only
+    child; or the gunicorn master itself."""
+    if server != "granian":
+        return process.pid
+    children = [child for child, parent in parents().items() if parent == process.pid]
+    if len(children) != 1:
+        raise SystemExit(f"bin/web (pid {process.pid}) has {len(children)} children, not 1")
+    return children[0]
+
+
 def worker_rss_mb(master: int) -> list[float]:
-    """VmRSS of every process that gunicorn's master forked, in MB."""
+    """VmRSS of every worker process that the server's main process started, in MB."""
     sizes = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:

@@ -20,20 +20,19 @@ import argparse
 import http.client
 import importlib.util
 import json
-import re
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
-from bench.report import parse_wrk
-from bench.run import ROOT, SLUG, log, prepare, site_env
-from bench.serve import port_is_free, stop
+from bench.report import cookie_header, csrf_from_page, form_body, parse_wrk, stamp_from_page
+from bench.run import ROOT, prepare, site_env
+from bench.serve import SLUG, log, port_is_free, stop
 
 PY = sys.executable
+POST_SCRIPT = ROOT / "var" / "bench" / "servers-post.lua"
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def wrk(port: int, path: str, seconds: int, connections: int, *extra: str) -> Lo
         command += ["--", *extra[1:]]
     done = subprocess.run(command, check=True, text=True, capture_output=True, timeout=seconds + 60)
     result = parse_wrk(done.stdout)
-    return Load(result.rps, result.p99_ms, result.errors + result.bad)
+    return Load(result.rps, result.p99_ms, result.failures)
 
 
 def get(port: int, path: str, timeout: float = 10) -> tuple[int, str, list[str]]:
@@ -113,27 +112,21 @@ def wait_up(port: int, process: "subprocess.Popen[bytes]") -> None:
     raise RuntimeError("the server did not answer /healthz within 60 s")
 
 
-def sign_script(port: int, var_dir: Path) -> tuple[str, ...]:
-    """wrk arguments for the sign POST: the script and the form's token, cookie and stamp."""
+def sign_script(port: int) -> tuple[str, ...]:
+    """wrk arguments for the sign POST (bench/post.lua, as bench/run.py posts it): a new
+    address and client network each time; the sign view answers with the "check your
+    inbox" page itself (200), not a redirect."""
     _, html, cookies = get(port, f"/letters/{SLUG}/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    stamp = re.search(r'name="stamp" value="([^"]+)"', html)
-    cookie = next((c.split(";")[0].split("=", 1)[1] for c in cookies if "csrftoken=" in c), "")
-    if token is None or stamp is None:
-        raise RuntimeError("the letter page has no sign form")
-    script = var_dir / "servers-sign.lua"
-    # The sign view answers with the "check your inbox" page itself (200), not a redirect.
-    answer = (
-        "function response(status)\n"
-        "  if status == 200 then ok = ok + 1 else bad = bad + 1 end\nend\n"
-    )
-    script.write_text(
-        (ROOT / "bench/report.lua").read_text() + (ROOT / "bench/sign.lua").read_text() + answer
-    )
+    token, cookie = csrf_from_page(html, cookies)
+    stamp = stamp_from_page(html)
     time.sleep(4)  # a form sent back sooner than MIN_FILL_SECONDS (3) is a bot's
-    prefix = f"s{int(time.time())}"
-    return (str(script), f"/letters/{SLUG}/sign/", token.group(1), cookie, prefix,
-            quote(stamp.group(1), safe=""))  # fmt: skip
+    prefix = f"s{time.time_ns()}"
+    body = form_body(
+        [("name", "Bench+Signer+@N@"), ("email", f"{prefix}-@N@%40bench.example.org"),
+         ("consent", "on"), ("show_name", "on"), ("website", ""), ("stamp", stamp)],
+        csrf_token=token,
+    )  # fmt: skip
+    return (str(POST_SCRIPT), f"/letters/{SLUG}/sign/", body, cookie_header(cookie), "0", "200")
 
 
 def idle_wait(port: int, idle: int) -> float | None:
@@ -172,8 +165,8 @@ def measure(args: argparse.Namespace, candidate: Candidate, env: dict[str, str])
             wrk(args.port, path, args.warmup, args.connections)
             row[name] = wrk(args.port, path, args.duration, args.connections)
             log(f"  {name}: {row[name].rps:,.0f} req/s, p99 {row[name].p99_ms:.1f} ms")
-        sign = sign_script(args.port, var_dir)
-        row["sign"] = wrk(args.port, sign[1], args.duration, args.connections, *sign)
+        sign = sign_script(args.port)
+        row["sign"] = wrk(args.port, "/", args.duration, args.connections, *sign)
         log(f"  sign: {row['sign'].rps:,.0f} req/s, p99 {row['sign'].p99_ms:.1f} ms")
         idle = max(args.idle, candidate.concurrency)
         row["idle"], row["idle_count"] = idle_wait(args.port, idle), idle
@@ -231,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     add("--redis-url", default="redis://127.0.0.1:6379/5", help="flushed")
     add("--rounds", type=int, default=2, help="rounds; each runs every candidate once")
     add("--only", default="", help="comma-separated words a candidate's name must contain")
+    add(
+        "--letter-per-minute", type=int, default=0,
+        help="raise the letter-wide sign limits as bench/run.py does (default: production's)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if not port_is_free(args.port):
         raise SystemExit(f"port {args.port} is in use on 127.0.0.1")
@@ -240,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     env |= {"WEB_WORKERS": str(args.workers), "WEB_THREADS": str(args.threads)}
     env["PATH"] = f"{Path(PY).parent}:{env.get('PATH', '')}"  # bin/web's python
     prepare(args, env)
+    POST_SCRIPT.write_text(
+        (ROOT / "bench" / "report.lua").read_text() + (ROOT / "bench" / "post.lua").read_text()
+    )
     chosen = [
         c for c in candidates(args.port, args.workers, args.threads)
         if not args.only or any(word in c.name for word in args.only.split(","))

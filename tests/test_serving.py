@@ -104,3 +104,44 @@ def test_the_web_server_stops_when_stop_signals_arrive_twice(
         assert web.process.wait(timeout=30) == 0
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0  # nothing listens any more
+
+
+def test_bin_web_prints_the_production_setup_it_would_serve() -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("WEB_")}
+    done = subprocess.run(
+        [str(WEB), "--print-setup"], cwd=ROOT, env=environment | {"WEB_THREADS": "8"},
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout == "WEB_WORKERS=2 WEB_THREADS=8 WEB_APP=config.wsgi:application\n"
+
+
+def test_a_bad_application_name_stops_the_web_server_with_the_variable_named() -> None:
+    done = subprocess.run(
+        [str(WEB), "--port", str(free_port())],
+        cwd=ROOT, env=os.environ | {"WEB_APP": "bench.bare.wsgi; rm -rf /"}, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "WEB_APP='bench.bare.wsgi; rm -rf /' is not a WSGI application" in done.stderr
+
+
+def _first_status(port: int, path: str, process: subprocess.Popen) -> int:
+    """The status of the first answer to `path` once the server listens; 0: it never did."""
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            return get(port, path, timeout=2).status
+        except OSError:
+            time.sleep(0.2)
+    return 0
+
+
+def test_the_web_server_serves_the_application_web_app_names(tmp_path: Path) -> None:
+    """The benchmark serves its bare Django project through bin/web this way."""
+    env = site_env(tmp_path, WEB_WORKERS="1", WEB_THREADS="1")
+    env |= {"WEB_APP": "bench.bare.wsgi:application"}
+    env |= {"DJANGO_SETTINGS_MODULE": "bench.bare.settings"}
+    port = free_port()
+    with web_process(env, port=port, log=tmp_path / "web.log", wait=False) as web:
+        assert _first_status(port, "/json/", web.process) == 200, web.log.read_text()
+        assert get(port, "/healthz").status == 404  # the bare project, not the site

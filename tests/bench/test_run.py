@@ -18,12 +18,14 @@ from bench.report import (
     render_results,
     replace_generated,
     scenarios,
-    serving_from_makefile,
+    server_command,
+    server_text,
     sign_check,
     stamp_from_page,
     summarize,
     target_cell,
     target_met,
+    web_setup,
 )
 
 WRK_OUTPUT = """\
@@ -146,18 +148,34 @@ def test_it_reads_the_form_stamp_from_the_sign_form_and_encodes_it() -> None:
         stamp_from_page("<form></form>")
 
 
-def test_it_serves_like_make_run_sync_unless_the_makefile_says_otherwise() -> None:
-    sync = "run:\n\t$(UV) run gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS)\n"
-    threaded = (
-        "THREADS ?= 4\nWORKER_CLASS := gthread\nrun:\n"
-        "\tgunicorn config.wsgi --worker-class $(WORKER_CLASS) --threads $(THREADS) &\n"
-    )
+def test_it_reads_the_production_processes_and_threads_from_bin_web() -> None:
+    assert web_setup("WEB_WORKERS=2 WEB_THREADS=4 WEB_APP=config.wsgi:application\n") == (2, 4)
+    with pytest.raises(ValueError, match="WEB_THREADS=many"):
+        web_setup("WEB_WORKERS=2 WEB_THREADS=many")
+    with pytest.raises(ValueError, match="print-setup"):
+        web_setup("")
 
-    assert serving_from_makefile(sync) == ("sync", 1)
-    assert serving_from_makefile(threaded) == ("gthread", 4)
-    assert serving_from_makefile("\tgunicorn x -k uvicorn_worker.UvicornWorker\n") == (
-        "uvicorn_worker.UvicornWorker",
-        1,
+
+def test_the_site_and_the_bare_project_are_served_through_bin_web_by_default() -> None:
+    def command(server: str, project: str) -> tuple[list[str], dict[str, str]]:
+        return server_command(
+            server, project=project, port=8201, workers=2, threads=4, python="py", web="bin/web"
+        )
+
+    assert command("granian", "bench.bare") == (
+        ["bin/web", "--host", "127.0.0.1", "--port", "8201"],
+        {"WEB_WORKERS": "2", "WEB_THREADS": "4", "WEB_APP": "bench.bare.wsgi:application"},
+    )
+    assert command("granian", "config")[1]["WEB_APP"] == "config.wsgi:application"
+    gthread, extra = command("gthread", "config")
+    assert gthread[:4] == ["py", "-m", "gunicorn", "config.wsgi"]
+    assert gthread[-6:] == ["--workers", "2", "--worker-class", "gthread", "--threads", "4"]
+    assert extra == {}
+    assert command("gunicorn-sync", "bench.bare")[0][-2:] == ["--worker-class", "sync"]
+    with pytest.raises(ValueError, match="unknown server 'uwsgi'"):
+        command("uwsgi", "config")
+    assert server_text("granian", 2, 4) == (
+        "granian WSGI through `bin/web`, 2 processes × 4 threads"
     )
 
 
