@@ -73,9 +73,18 @@ def _too_deep(html: str) -> bool:
     return False
 
 
+# Drawn bodies kept in the process, by the hash of their text; the oldest leaves first.
+_bodies: dict[str, str] = {}
+_BODIES_MAX = 256
+
+
 def letter_body_html(*, letter: Letter) -> str:
-    """The sanitised body, cached by the hash of its text so edits show at once."""
+    """The sanitised body, kept in the process and in the cache by the hash of its text,
+    so edits show at once."""
     digest = hashlib.sha256(letter.body.encode()).hexdigest()[:32]
+    html = _bodies.get(digest)
+    if html is not None:
+        return html
     key = f"letter-body:{digest}"
     try:
         html = cache.get(key)
@@ -85,6 +94,9 @@ def letter_body_html(*, letter: Letter) -> str:
         html = letter_render_markdown(text=letter.body)
         with contextlib.suppress(RedisError):
             cache.set(key, html, timeout=24 * 3600)
+    while len(_bodies) >= _BODIES_MAX:
+        _bodies.pop(next(iter(_bodies)), None)
+    _bodies[digest] = html
     return html
 
 
