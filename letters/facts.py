@@ -69,6 +69,7 @@ _FIELDS = (
     "published_at",
     "closes_at",
     "updated_at",
+    "require_challenge",
 )
 
 
@@ -87,6 +88,7 @@ class LetterFacts:
     published_at: datetime | None
     closes_at: datetime | None
     updated_at: datetime
+    require_challenge: bool
     path: str
 
     @classmethod

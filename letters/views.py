@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from letters import pages, selectors, services
+from letters import pagecache, pages, selectors, services
 from letters.http import public_page
 
 
@@ -16,9 +16,15 @@ def index(request: HttpRequest) -> HttpResponse:
 @public_page
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = selectors.letter_get_public(slug=slug)
-    context = pages.letter_page_context(letter=letter, request=request)
-    return render(request, "letters/detail.html", context)
+    """The letter page; anonymous visitors mostly get the copy kept in the process
+    (letters/pagecache.py)."""
+
+    def draw() -> HttpResponse:
+        letter = selectors.letter_get_public(slug=slug)
+        context = pages.letter_page_context(letter=letter, request=request)
+        return render(request, "letters/detail.html", context)
+
+    return pagecache.page_serve(request, kind="letter", slug=slug, draw=draw)
 
 
 @public_page

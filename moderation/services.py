@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from letters.errors import ServiceError
+from letters.facts import facts_changed
 from letters.models import Letter
 from mailing.tasks import enqueue_after_commit
 from moderation.models import ModerationAction
@@ -27,7 +28,6 @@ from moderation.selectors import (
 )
 from signatories import counters, outbox
 from signatories.models import OutboxMessage, Signature
-from signatories.pages import showcase_forget
 from signatories.selectors import signatory_breakdown_forget
 
 if TYPE_CHECKING:
@@ -198,9 +198,10 @@ def signature_restore(*, signature: Signature, actor: Actor) -> ModerationAction
     )
 
 
-def _forget_showcase_after_commit(*, letter_id: int) -> None:
-    # A verified mark moves no count, so the drawn names under the letter are dropped.
-    transaction.on_commit(lambda: showcase_forget(letter_id=letter_id))
+def _names_changed(*, letter_id: int) -> None:
+    # A verified mark moves no count: the letter's version moves instead, so the names
+    # drawn under the letter and the pages kept with them are drawn again.
+    facts_changed(letter_id=letter_id)
 
 
 def signature_verify(
@@ -222,7 +223,7 @@ def signature_verify(
             verification_note=note.strip(),
         )
         reason = f"{Signature.Verification(method).label}: {note.strip()}".rstrip(": ")
-        _forget_showcase_after_commit(letter_id=current.letter_id)
+        _names_changed(letter_id=current.letter_id)
         return ModerationAction.objects.create(
             letter_id=current.letter_id,
             signature=current,
@@ -241,7 +242,7 @@ def signature_unverify(*, signature: Signature, actor: Actor) -> ModerationActio
         Signature.objects.filter(pk=current.pk).update(
             verified_at=None, verification_method="", verification_note=""
         )
-        _forget_showcase_after_commit(letter_id=current.letter_id)
+        _names_changed(letter_id=current.letter_id)
         return ModerationAction.objects.create(
             letter_id=current.letter_id,
             signature=current,

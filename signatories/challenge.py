@@ -20,7 +20,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
@@ -50,11 +50,24 @@ def request_network(request: HttpRequest) -> str:
     return digest.hexdigest()[:16]
 
 
-def _active_keys(*, letter: Letter, network: str) -> list[str]:
-    keys = [f"challenge:on:letter:{letter.pk}"]
+def _active_keys(*, letter_id: int, network: str) -> list[str]:
+    keys = [f"challenge:on:letter:{letter_id}"]
     if network:
         keys.append(f"challenge:on:net:{network}")
     return keys
+
+
+def switch_keys(*, letter_id: int, network: str) -> list[str]:
+    """The Redis keys of the switches for the letter, then the network (when known), for
+    a reader that checks them in its own round trip (``signatories.live``)."""
+    return [cache.make_key(key) for key in _active_keys(letter_id=letter_id, network=network)]
+
+
+def reason_of(*, require: bool, switches: Sequence[bool]) -> str:
+    """``challenge_reason`` from whether the switches of ``switch_keys`` are on."""
+    if require or (switches and switches[0]):
+        return "letter"
+    return "network" if any(switches) else ""
 
 
 def _count(key: str, *, window: int) -> int:
@@ -151,7 +164,7 @@ def sign_attempt(*, letter: Letter, network: str) -> bool:
             log.warning("Sign burst: the challenge is on for %s", ", ".join(bursts))
             cache.set_many(dict.fromkeys(bursts, 1), timeout=settings.CHALLENGE_ACTIVE_SECONDS)
             return True
-        return bool(cache.get_many(_active_keys(letter=letter, network=network)))
+        return bool(cache.get_many(_active_keys(letter_id=letter.pk, network=network)))
     except redis.RedisError:
         log.warning("Cache unavailable: the challenge cannot switch itself on", exc_info=True)
         return False
@@ -162,7 +175,7 @@ def challenge_reason(*, letter: Letter, network: str) -> str:
     (everybody sees it), "network" (only this network does) or "" (it does not)."""
     if letter.require_challenge:
         return "letter"
-    keys = _active_keys(letter=letter, network=network)
+    keys = _active_keys(letter_id=letter.pk, network=network)
     try:
         found = cache.get_many(keys)
     except redis.RedisError:

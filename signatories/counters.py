@@ -118,21 +118,27 @@ def _counts_of(letter_id: int, data: dict[str, str]) -> Counts:
     return counts
 
 
-def counts_get_with(*, letter_id: int, key: str) -> tuple[str | None, Counts]:
-    """The string at ``key`` and the counts of one letter, in one round trip to Redis.
+def counts_get_with(
+    *, letter_id: int, key: str, flags: Sequence[str] = ()
+) -> tuple[str | None, Counts, tuple[bool, ...]]:
+    """The string at ``key``, the counts of one letter and whether each key of ``flags``
+    exists, in one round trip to Redis.
 
-    For readers that check a version kept next to the count (``letters.facts``). Raises
-    a RedisError when Redis is unavailable: the caller falls back to the database.
+    For readers that check a version kept next to the count (``letters.facts``), and the
+    letter page, which also needs the switches of the proof of work. Raises a RedisError
+    when Redis is unavailable: the caller falls back to the database.
     """
 
     def read(client: redis.Redis) -> list[Any]:
         pipeline = client.pipeline(transaction=False)
         pipeline.get(key)
         pipeline.hgetall(_key(letter_id))
+        for flag in flags:
+            pipeline.exists(flag)
         return pipeline.execute()
 
-    value, data = _redis(read)
-    return value, _counts_of(letter_id, data)
+    value, data, *found = _redis(read)
+    return value, _counts_of(letter_id, data), tuple(bool(each) for each in found)
 
 
 def _hgetall_many(client: redis.Redis, letter_ids: Sequence[int]) -> list[dict[str, str]]:

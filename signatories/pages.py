@@ -1,7 +1,7 @@
 """What signatories adds to the letter pages of letters (registered in apps.py)."""
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,11 +14,13 @@ from redis import RedisError
 
 from letters.http import page_is_personal
 from letters.models import Letter
+from letters.pagecache import page_forget_all, page_marker
 from signatories import challenge, counters
-from signatories.forms import SignForm
+from signatories.forms import SignForm, form_stamp
+from signatories.live import LetterLive, letter_live_get
 from signatories.selectors import signatory_showcase, signatory_top_countries
 
-# A safety net only: the block is redrawn as soon as the count moves or a mark changes.
+# A safety net only: the block is redrawn as soon as the count or the letter's version moves.
 SHOWCASE_CACHE_SECONDS = 60
 
 
@@ -33,7 +35,7 @@ class ShowcaseBlock:
 
 
 def _showcase_key(letter_id: int, language: str) -> str:
-    return f"letter-showcase:1:{letter_id}:{language}"
+    return f"letter-showcase:2:{letter_id}:{language}"
 
 
 def _showcase_draw(letter: Letter) -> ShowcaseBlock:
@@ -46,23 +48,27 @@ def _showcase_draw(letter: Letter) -> ShowcaseBlock:
     )
 
 
-def showcase_block(*, letter: Letter, counts: counters.Counts) -> ShowcaseBlock:
-    """The showcase of ``letter``, drawn once per language for each state of its count.
+def showcase_block(*, letter: Letter, live: LetterLive | None) -> ShowcaseBlock:
+    """The showcase of ``letter``, drawn once per language for each state of the letter.
 
     The names shown change when a signature is confirmed, withdrawn, held, removed or
-    restored, and each of these moves the count in Redis, whose time stamp (``updated``)
-    then changes: the block is kept with the counts it was drawn for and redrawn when they
-    differ. Marking a signatory verified moves no count, so moderation forgets the block
-    (``showcase_forget``). The block holds only what every visitor sees; the sign-off
-    line around it, which depends on the letter's state, is drawn each time.
+    restored, each of which moves the count in Redis, and when moderation marks a name
+    verified, which replaces the letter's facts version (``letters.facts``). Both are
+    read in one round trip (``signatories.live``): the block is kept with the version and
+    counts it was drawn for and redrawn when they differ. Without them (Redis down, a
+    draft's preview) it is drawn each time. The block holds only what every visitor sees;
+    the sign-off line around it, which depends on the letter's state, is drawn each time.
     """
-    stamp = (counts.updated, counts.all, counts.hidden)
+    if live is None or live.version is None:
+        return _showcase_draw(letter)
+    counts = live.counts
+    stamp = (live.version, counts.updated, counts.all, counts.hidden)
     key = _showcase_key(letter.pk, get_language() or settings.LANGUAGE_CODE)
     try:
         kept = cache.get(key)
     except RedisError:
         return _showcase_draw(letter)
-    if kept is not None and kept[0] == stamp and counts.updated is not None:
+    if kept is not None and kept[0] == stamp:
         return ShowcaseBlock(mark_safe(kept[1]), mark_safe(kept[2]), kept[3])  # noqa: S308
     block = _showcase_draw(letter)
     with contextlib.suppress(RedisError):
@@ -71,25 +77,58 @@ def showcase_block(*, letter: Letter, counts: counters.Counts) -> ShowcaseBlock:
     return block
 
 
-def showcase_forget(*, letter_id: int) -> None:
-    """Drop the drawn showcase of a letter in every language; call after a change to the
-    names shown that moves no count (a verified mark) has committed."""
-    with contextlib.suppress(RedisError):
-        cache.delete_many([_showcase_key(letter_id, code) for code, _name in settings.LANGUAGES])
+def letter_page_state(request: HttpRequest, slug: str) -> Hashable | None:
+    """What the letter page kept for anonymous visitors (``letters.pagecache``) must
+    have been drawn for: the letter's facts version, its count and whether the proof of
+    work is on for everybody, read in one round trip. None (draw the page) for a letter
+    that is not public, when Redis is unavailable, and when the proof of work is on for
+    the visitor's network alone (that page is theirs)."""
+    live = letter_live_get(slug=slug, network=challenge.request_network(request))
+    if live is None:
+        return None
+    if live.version is None:
+        page_forget_all()
+        return None
+    if live.challenge == "network":
+        return None
+    request.letter_live = live  # type: ignore[attr-defined]
+    counts = live.counts
+    return (live.version, counts.updated, counts.all, counts.hidden, live.challenge,
+            live.facts.is_open)  # fmt: skip
+
+
+def _live_for(letter: Letter, request: HttpRequest | None) -> LetterLive | None:
+    """The live state read for this request (``letter_page_state``), else read now."""
+    live = getattr(request, "letter_live", None)
+    if isinstance(live, LetterLive) and live.facts.id == letter.pk:
+        return live
+    if letter.status == Letter.Status.DRAFT:
+        return None
+    network = challenge.request_network(request) if request is not None else None
+    return letter_live_get(slug=letter.slug, network=network)
+
+
+def _fresh_stamp(request: HttpRequest) -> str:
+    return form_stamp()
 
 
 def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, object]:
     """The count, the goal, the sign form and the names: verified ones, then the latest,
     then how many others signed."""
-    counts = counters.counts_get(letter_id=letter.pk)
     request = context.get("request")
-    network = challenge.request_network(request) if isinstance(request, HttpRequest) else ""
-    reason = challenge.challenge_reason(letter=letter, network=network)
-    if reason == "network" and isinstance(request, HttpRequest):
+    request = request if isinstance(request, HttpRequest) else None
+    live = _live_for(letter, request)
+    if live is None or live.version is None:
+        counts = counters.counts_get(letter_id=letter.pk)
+        network = challenge.request_network(request) if request is not None else ""
+        reason = challenge.challenge_reason(letter=letter, network=network)
+    else:
+        counts, reason = live.counts, live.challenge
+    if reason == "network" and request is not None:
         # Drawn for this network only: a shared cache must not give it to everybody.
         page_is_personal(request)
-    needs_challenge = bool(reason)
-    showcase = showcase_block(letter=letter, counts=counts)
+    showcase = showcase_block(letter=letter, live=live)
+    stamp = page_marker(request, _fresh_stamp) if request is not None else form_stamp()
     return {
         "counts": counts,
         "progress": min(100, round(100 * counts.all / letter.goal)) if letter.goal else None,
@@ -98,8 +137,9 @@ def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, o
         "others": max(0, counts.all - showcase.shown),
         "form": SignForm(
             letter=letter,
-            needs_challenge=needs_challenge,
+            needs_challenge=bool(reason),
             top_countries=signatory_top_countries(letter=letter) if letter.ask_country else (),
+            initial={"stamp": stamp},
         ),
     }
 

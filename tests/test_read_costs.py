@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from letters.models import Letter
 from signatories import counters
+from signatories.live import letter_live_get
 from signatories.selectors import signatory_breakdown, signatory_top_countries
 from tests.factories import make_letter, make_signature, make_signatures
 
@@ -20,8 +21,10 @@ pytestmark = pytest.mark.django_db
 
 
 def warm(letter: Letter) -> None:
-    """The caches a running site keeps warm: the counter, the top countries, the breakdown."""
+    """The caches a running site keeps warm: the counter, the top countries, the breakdown,
+    the letter's facts (letters/facts.py)."""
     counters.counts_get(letter_id=letter.pk)
+    letter_live_get(slug=letter.slug)
     signatory_top_countries(letter=letter)
     signatory_breakdown(letter_id=letter.pk)
 

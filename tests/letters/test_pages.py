@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from letters.models import Letter
 from signatories import counters
+from signatories.live import letter_live_get
 from signatories.models import Signature
 from signatories.selectors import signatory_top_countries
 from tests.factories import make_letter, make_signature
@@ -103,9 +104,11 @@ def test_the_letter_page_uses_a_fixed_number_of_queries(
     letter = make_letter()
     for _ in range(signatures):
         make_signature(letter=letter)
-    # The counter and the letter's top countries are warm in normal operation.
+    # The counter, the letter's top countries and its facts (letters/facts.py) are warm in
+    # normal operation.
     counters.counts_get(letter_id=letter.pk)
     signatory_top_countries(letter=letter)
+    letter_live_get(slug=letter.slug)
     # The letter, its latest signatories, whether it has corrections, its updates.
     with django_assert_max_num_queries(4):
         assert client.get(letter.get_absolute_url()).status_code == 200

@@ -1,0 +1,165 @@
+"""Whole public pages kept in each web process, for anonymous visitors.
+
+A shared cache in front of the site (docs/caching.md) is optional; without one, every
+anonymous view of a letter drew the whole page. Each web process now keeps the pages it
+drew (the HTML, in a bounded dict, the oldest drawing leaving first) under a key of
+everything the page shows: which page, its language, the host, and a **state** that the
+app owning the page's live parts reads in one Redis round trip (for the letter page,
+``signatories.pages.letter_page_state``: the letter's facts version, the count and the
+switches of the proof of work). A page whose state moved is drawn again; a page is never
+kept longer than ``PAGE_MAX_AGE`` seconds either, which bounds a change that could not
+replace its version while Redis was down.
+
+What differs between two responses of the same page is drawn as a **marker**
+(``page_marker``) and filled for each response: the sign form's time stamp, and the CSP
+nonce if the page uses one (it must be the nonce of that response's header).
+
+A page is drawn, and not kept, for a visitor with a personal cookie (``request_is_personal``:
+maybe an organizer), a URL with a query string, a page drawn for the visitor alone
+(``page_is_personal``: the proof of work switched on for their network), an answer other
+than 200 or one that sets a cookie, and whenever the state cannot be read (Redis down).
+
+Process-local rather than in Redis: a hit then costs the one round trip that reads the
+state, and no transfer or unpickling of some 50 kB of HTML; each process draws each page
+once per state, which is cheap next to the views it saves.
+"""
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
+from django.utils.translation import get_language
+
+from letters.http import request_is_personal
+
+# Pages kept per process (a letter page is some 50 kB: at most about 25 MB).
+MAX_PAGES = 500
+# The longest a page is used, in seconds, even when its state still matches.
+PAGE_MAX_AGE = 60.0
+
+Fill = Callable[[HttpRequest], str]
+# state(request, slug) -> what the page must have been drawn for, or None to draw it.
+PageState = Callable[[HttpRequest, str], Hashable | None]
+
+
+@dataclass(frozen=True)
+class _Page:
+    stored: float
+    content_type: str
+    html: str
+    fills: tuple[tuple[str, Fill], ...]
+
+
+_states: dict[str, PageState] = {}
+_pages: OrderedDict[Hashable, _Page] = OrderedDict()
+_lock = threading.Lock()
+
+
+def page_state_register(kind: str, state: PageState) -> PageState:
+    """Let ``state`` say what pages of ``kind`` are drawn for (see the module docstring).
+    Without a state, pages of that kind are never kept."""
+    _states[kind] = state
+    return state
+
+
+def page_marker(request: HttpRequest, fill: Fill) -> str:
+    """A value of the page drawn for ``request`` that differs for each response.
+
+    While a page is drawn to be kept, a marker stands in the HTML and ``fill(request)``
+    replaces it in every response; otherwise this is ``fill(request)`` itself.
+    """
+    markers: list[tuple[str, Fill]] | None = getattr(request, "_page_markers", None)
+    if markers is None:
+        return fill(request)
+    marker = f"page-marker-{secrets.token_hex(8)}"
+    markers.append((marker, fill))
+    return marker
+
+
+def _csp_nonce(request: HttpRequest) -> str:
+    return str(get_nonce(request))
+
+
+def _key(request: HttpRequest, kind: str, slug: str) -> Hashable | None:
+    state = _states.get(kind)
+    if (
+        state is None
+        or request.method != "GET"
+        or request.META.get("QUERY_STRING")
+        or request_is_personal(request)
+        or request.user.is_authenticated
+    ):
+        return None
+    found = state(request, slug)
+    if found is None:
+        return None
+    return (kind, slug, get_language(), request.get_host(), request.scheme, found)
+
+
+def _filled(page: _Page, request: HttpRequest) -> str:
+    html = page.html
+    for marker, fill in page.fills:
+        html = html.replace(marker, fill(request))
+    return html
+
+
+def page_serve(
+    request: HttpRequest, *, kind: str, slug: str, draw: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """The page of ``kind`` for ``slug``: the kept one when its state still matches,
+    else ``draw()``, kept when it may be."""
+    key = _key(request, kind, slug)
+    if key is None:
+        return draw()
+    page = _pages.get(key)
+    if page is not None and time.monotonic() - page.stored < PAGE_MAX_AGE:
+        return HttpResponse(_filled(page, request), content_type=page.content_type)
+    request._page_markers = []  # type: ignore[attr-defined]
+    try:
+        response = draw()
+    finally:
+        fills: list[tuple[str, Fill]] = request.__dict__.pop("_page_markers")
+    if response.streaming:
+        return response
+    html = response.content.decode(response.charset)
+    nonce = get_nonce(request)
+    if nonce:  # drawn into the page: each response gets its own
+        marker = f"page-marker-{secrets.token_hex(8)}"
+        html = html.replace(str(nonce), marker)
+        fills.append((marker, _csp_nonce))
+    page = _Page(time.monotonic(), response["Content-Type"], html, tuple(fills))
+    if _keepable(request, response):
+        _store(key, page)
+    if page.fills:
+        response.content = _filled(page, request)
+    return response
+
+
+def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not getattr(request, "page_personal", False)
+        and set(response.headers) <= {"Content-Type"}
+    )
+
+
+def _store(key: Hashable, page: _Page) -> None:
+    with _lock:
+        _pages[key] = page
+        _pages.move_to_end(key)
+        while len(_pages) > MAX_PAGES:
+            _pages.popitem(last=False)
+
+
+def page_forget_all() -> None:
+    """Drop every page this process keeps (Redis was found unavailable: changes made
+    meanwhile may not have replaced their versions)."""
+    with _lock:
+        _pages.clear()
