@@ -5,6 +5,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
+from redis.connection import AbstractConnection
 
 from mailing.breaker import breakers_reset
 
@@ -26,6 +27,34 @@ def _empty_broker() -> None:
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Counters and rate limits live in Redis; each test starts with none, and with no
-    Redis server skipped after an earlier test's failure."""
+    Redis server skipped after an earlier test's failure; and with no page kept in the
+    process (letters/pagecache.py)."""
+    from letters.pagecache import page_forget_all
+
     breakers_reset()
     cache.clear()
+    page_forget_all()
+
+
+class RoundTrips:
+    """Counts what redis-py sends to any Redis server; the commands still run."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self.sent)
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch) -> RoundTrips:
+    trips = RoundTrips()
+    real = AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        first = command[0] if isinstance(command, list | tuple) else command
+        trips.sent.append(bytes(first)[:60])
+        return real(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return trips

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from redis.connection import AbstractConnection
 
 from embeds.services import share_card_milestone
 from signatories import counters, outbox
@@ -33,30 +32,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class RoundTrips:
-    """Counts what redis-py sends to any Redis server; the commands still run."""
-
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def __len__(self) -> int:
-        return len(self.sent)
-
-
-@pytest.fixture
-def redis_round_trips(monkeypatch) -> RoundTrips:
-    trips = RoundTrips()
-    real = AbstractConnection.send_packed_command
-
-    def counted(self, command, check_health=True):
-        first = command[0] if isinstance(command, list | tuple) else command
-        trips.sent.append(bytes(first)[:60])
-        return real(self, command, check_health)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
-    return trips
 
 
 def sign(client: Client, letter, **overrides):
