@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
@@ -168,6 +168,14 @@ class ChallengeWidget(forms.Widget):
     template_name = "signatories/_challenge_widget.html"
 
 
+# Drawn blank sign forms, by what they are drawn from (see SignForm.fields_html), the
+# stamp left out: the same for every visitor of a letter. The oldest drawing leaves first.
+_BLANK_FORMS: dict[tuple[object, ...], str] = {}
+_BLANK_FORMS_MAX = 256
+_blank_forms_lock = threading.Lock()
+_STAMP_HOLE = "\x00stamp\x00"
+
+
 class SignForm(BotTrapForm):
     name = forms.CharField(
         label=_("Full name"),
@@ -263,6 +271,33 @@ class SignForm(BotTrapForm):
                 error_messages={"required": CHALLENGE_MESSAGE},
             )
             self.order_fields([name for name in self.fields if name not in BOT_FIELDS])
+
+    def fields_html(self) -> SafeString:
+        """Every field of the form, drawn. A blank form is drawn once per language, set of
+        questions, challenge and top countries; only its stamp is put in each time."""
+        if self.is_bound:
+            return self._fields_drawn()
+        widget = self.fields["country"].widget if "country" in self.fields else None
+        top = widget.top if isinstance(widget, CountrySelect) else ()
+        if callable(top):
+            top = tuple(top())
+            assert isinstance(widget, CountrySelect)
+            widget.top = top
+        key = (get_language(), tuple(self.fields), top)
+        stamp = str(self["stamp"].value())
+        html = _BLANK_FORMS.get(key)
+        if html is None:
+            html = self._fields_drawn().replace(stamp, _STAMP_HOLE)
+            with _blank_forms_lock:
+                while len(_BLANK_FORMS) >= _BLANK_FORMS_MAX:
+                    del _BLANK_FORMS[next(iter(_BLANK_FORMS))]
+                _BLANK_FORMS[key] = html
+        return mark_safe(html.replace(_STAMP_HOLE, stamp))  # noqa: S308 (drawn by the widgets)
+
+    def _fields_drawn(self) -> SafeString:
+        visible = "".join(field.as_field_group() for field in self.visible_fields())
+        hidden = "".join(str(field) for field in self.hidden_fields())
+        return mark_safe(visible + hidden)  # noqa: S308 (drawn by the widgets)
 
     def clean_altcha(self) -> str:
         payload = self.cleaned_data["altcha"]
