@@ -13,4 +13,5 @@ class SignatoriesConfig(AppConfig):
         letter_part_register(pages.letter_part)
         index_part_register(pages.index_part)
         page_state_register("letter", pages.letter_page_state)
+        page_state_register("signatories", pages.signatories_page_state)
         reporter_register(outbox.outbox_status)

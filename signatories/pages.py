@@ -97,6 +97,21 @@ def letter_page_state(request: HttpRequest, slug: str) -> Hashable | None:
             live.facts.is_open)  # fmt: skip
 
 
+def signatories_page_state(request: HttpRequest, slug: str) -> Hashable | None:
+    """What the first page of a letter's signatories kept for anonymous visitors must have
+    been drawn for: the letter's facts version and its count (the names, the breakdown and
+    the totals move with one or the other). None (draw it) as for ``letter_page_state``."""
+    live = letter_live_get(slug=slug)
+    if live is None:
+        return None
+    if live.version is None:
+        page_forget_all()
+        return None
+    request.letter_live = live  # type: ignore[attr-defined]
+    counts = live.counts
+    return (live.version, counts.updated, counts.all, counts.hidden, live.facts.is_open)
+
+
 def _live_for(letter: Letter, request: HttpRequest | None) -> LetterLive | None:
     """The live state read for this request (``letter_page_state``), else read now."""
     live = getattr(request, "letter_live", None)

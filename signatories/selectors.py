@@ -24,6 +24,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django_countries import countries
 from redis import RedisError
 
+from letters.facts import facts_changed
 from letters.models import Letter, Membership
 from signatories import counters
 from signatories.models import Signature
@@ -471,8 +472,13 @@ def _breakdown_key(letter_id: int) -> str:
 
 
 def signatory_breakdown_forget(*, letter_id: int) -> None:
-    """Drop the cached breakdown; call after a signature left the public list committed."""
+    """Drop the cached breakdown; call after a signature left the public list committed.
+
+    The letter's version moves too: a signatories page drawn between the count's move and
+    this call, with the old breakdown, was kept under the old version (letters/pagecache.py).
+    """
     cache.delete(_breakdown_key(letter_id))
+    facts_changed(letter_id=letter_id)
 
 
 def signatory_breakdown(*, letter_id: int) -> Breakdown:

@@ -14,11 +14,13 @@ from letters import clients
 from letters.errors import ServiceError
 from letters.http import origin_checked, public_page
 from letters.models import Letter
+from letters.pagecache import page_serve
 from letters.pages import letter_page_context
 from letters.selectors import letter_get_public
 from mailing.messages import subject_render
 from signatories import challenge, counters, flags, services, tokens
 from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
+from signatories.live import LetterLive
 from signatories.selectors import (
     signatory_breakdown,
     signatory_page_numbered,
@@ -279,9 +281,20 @@ def challenge_new(request: HttpRequest) -> JsonResponse:
 @require_GET
 def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     """Every named, confirmed signatory of a letter, verified ones first; searchable, with
-    a breakdown by country and profession."""
+    a breakdown by country and profession. Its first page is kept for anonymous visitors
+    (letters/pagecache.py)."""
+    return page_serve(
+        request, kind="signatories", slug=slug, draw=lambda: _signatory_list(request, slug)
+    )
+
+
+def _signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_get_public(slug=slug)
-    counts = counters.counts_get(letter_id=letter.pk)
+    live = getattr(request, "letter_live", None)
+    if isinstance(live, LetterLive) and live.facts.id == letter.pk:
+        counts = live.counts
+    else:
+        counts = counters.counts_get(letter_id=letter.pk)
     breakdown = signatory_breakdown(letter_id=letter.pk)
     form = SignatorySearchForm(request.GET, breakdown=breakdown)
     context = {"letter": letter, "counts": counts, "breakdown": breakdown, "form": form}

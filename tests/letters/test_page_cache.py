@@ -55,7 +55,9 @@ def page(client, letter: Letter, **headers: str) -> str:
 
 
 def stamp_of(html: str) -> str:
-    return STAMP.search(html)[1]
+    found = STAMP.search(html)
+    assert found is not None
+    return found[1]
 
 
 def without_stamp(html: str) -> str:
@@ -257,3 +259,20 @@ def test_the_page_is_drawn_right_while_redis_is_stopped(client, private_redis): 
     assert "Changed while Redis was away" in html
     assert "Early Bird" in html and "1 person has signed" in html
     assert "page-marker" not in html and stamp_of(html)
+
+
+def test_the_first_signatories_page_is_kept_and_redrawn_when_a_name_leaves(
+    client, letter, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    path = reverse("signatories:list", args=[letter.slug])
+    leaving = make_signature(letter=letter, name="Leaving Soon", role="Astronaut")
+    counters.counts_rebuild(letter_id=letter.pk, expected="*")
+    drawn = client.get(path).content.decode()
+    with django_assert_num_queries(0):
+        kept = client.get(path).content.decode()
+    assert kept == drawn and "Astronaut" in kept
+    with django_capture_on_commit_callbacks(execute=True):
+        signatories.signature_withdraw(signature=leaving)
+    html = client.get(path).content.decode()
+    assert "Leaving Soon" not in html and "Astronaut" not in html
+    assert "Early Bird" in html

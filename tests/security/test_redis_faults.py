@@ -153,7 +153,8 @@ def test_the_site_uses_redis_again_once_it_answers(
     monkeypatch.setattr(breaker, "_now", lambda: later)
     assert client.get(letter.get_absolute_url()).status_code == 200
     assert private_redis.client.hget(counters._key(letter.pk), "all") == "1"
-    assert private_redis.client.keys("*letter-body*")
+    assert private_redis.client.keys("*letterfacts*")
+    assert private_redis.client.keys("*letter-showcase*")
 
 
 def test_a_corrupted_count_in_redis_is_rebuilt_not_a_500(client, private_redis, letters) -> None:
