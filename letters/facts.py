@@ -9,6 +9,8 @@ letters it served (``LetterFacts``) in a dict, and uses them only while they are
   ``facts_changed`` whenever the letter's row is saved or deleted (``letters/apps.py``
   connects it to ``post_save`` and ``post_delete``, so the admin and the shell count
   too). A token is never reused, so a version seen once cannot come back after a change.
+  The version of the index (``index_version_key``) is replaced with it: the index lists
+  every public letter.
 - A reader reads the version *before* the row and stores the row under that version. A
   change commits, then replaces the version: a process that read the row before the
   commit stored it under the old version, which no longer matches.
@@ -226,27 +228,41 @@ def facts_forget_all() -> None:
         _entries.clear()
 
 
-def _version_claim(letter_id: int) -> str | None:
-    """Set a version where there is none, and return the one that stands."""
+def index_version_key() -> str:
+    """The version of the index of letters: replaced with every letter's version."""
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:letterfacts:index"
+
+
+def version_claim(key: str) -> str | None:
+    """Set a version at ``key`` where there is none, and return the one that stands; None
+    when Redis is unavailable."""
 
     def claim(client: redis.Redis) -> list[Any]:
         pipeline = client.pipeline(transaction=False)
-        pipeline.set(version_key(letter_id), secrets.token_hex(8), nx=True, ex=VERSION_TTL)
-        pipeline.get(version_key(letter_id))
+        pipeline.set(key, secrets.token_hex(8), nx=True, ex=VERSION_TTL)
+        pipeline.get(key)
         return pipeline.execute()
 
     try:
         return redis_run(claim)[1]
     except redis.RedisError:
-        log.debug("Could not set the facts version of letter %s", letter_id)
+        log.debug("Could not set the version %s", key)
         return None
 
 
+def _version_claim(letter_id: int) -> str | None:
+    return version_claim(version_key(letter_id))
+
+
 def _version_replace(letter_id: int) -> None:
+    def replace(client: redis.Redis) -> list[Any]:
+        pipeline = client.pipeline(transaction=False)
+        pipeline.set(version_key(letter_id), secrets.token_hex(8), ex=VERSION_TTL)
+        pipeline.set(index_version_key(), secrets.token_hex(8), ex=VERSION_TTL)
+        return pipeline.execute()
+
     try:
-        redis_run(
-            lambda client: client.set(version_key(letter_id), secrets.token_hex(8), ex=VERSION_TTL)
-        )
+        redis_run(replace)
     except redis.RedisError:
         with _lock:
             _entries.pop(letter_id, None)

@@ -12,6 +12,10 @@ def letter_list_public() -> QuerySet[Letter]:
     return Letter.objects.exclude(status=Letter.Status.DRAFT).order_by("-published_at")
 
 
+# Letters shown on the index.
+INDEX_SIZE = 50
+
+
 def letter_list_index() -> QuerySet[Letter]:
     """Letters on the public index: published and closed ones; archived letters keep only
     their own page."""

@@ -9,8 +9,13 @@ from letters.http import public_page
 @public_page
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    letters = list(selectors.letter_list_index()[:50])
-    return render(request, "letters/index.html", {"rows": pages.index_rows(letters=letters)})
+    """The index; anonymous visitors mostly get the copy kept in the process."""
+
+    def draw() -> HttpResponse:
+        letters = list(selectors.letter_list_index()[: selectors.INDEX_SIZE])
+        return render(request, "letters/index.html", {"rows": pages.index_rows(letters=letters)})
+
+    return pagecache.page_serve(request, kind="index", slug="", draw=draw)
 
 
 @public_page

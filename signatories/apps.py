@@ -14,4 +14,5 @@ class SignatoriesConfig(AppConfig):
         index_part_register(pages.index_part)
         page_state_register("letter", pages.letter_page_state)
         page_state_register("signatories", pages.signatories_page_state)
+        page_state_register("index", pages.index_page_state)
         reporter_register(outbox.outbox_status)

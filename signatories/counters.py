@@ -141,6 +141,27 @@ def counts_get_with(
     return value, _counts_of(letter_id, data), tuple(bool(each) for each in found)
 
 
+def counts_get_many_with(
+    *, letter_ids: Sequence[int], key: str
+) -> tuple[str | None, dict[int, Counts | None]]:
+    """The string at ``key`` and the counts of several letters as Redis holds them, in one
+    round trip (the index checks its version with them); a count that is missing or not
+    numbers is None, for the caller to read with ``counts_get_many``. Raises a RedisError
+    when Redis is unavailable."""
+
+    def read(client: redis.Redis) -> list[Any]:
+        pipeline = client.pipeline(transaction=False)
+        pipeline.get(key)
+        for letter_id in letter_ids:
+            pipeline.hgetall(_key(letter_id))
+        return pipeline.execute()
+
+    value, *hashes = _redis(read)
+    return value, {
+        letter_id: _parse(data) for letter_id, data in zip(letter_ids, hashes, strict=True)
+    }
+
+
 def _hgetall_many(client: redis.Redis, letter_ids: Sequence[int]) -> list[dict[str, str]]:
     pipeline = client.pipeline(transaction=False)
     for letter_id in letter_ids:

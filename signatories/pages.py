@@ -1,8 +1,10 @@
 """What signatories adds to the letter pages of letters (registered in apps.py)."""
 
 import contextlib
+import time
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,9 +14,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from redis import RedisError
 
+from letters.facts import FACTS_MAX_AGE, index_version_key, version_claim
 from letters.http import page_is_personal
-from letters.models import Letter
+from letters.models import Letter, signing_is_open
 from letters.pagecache import page_forget_all, page_marker
+from letters.selectors import INDEX_SIZE, letter_list_index
 from signatories import challenge, counters
 from signatories.forms import SignForm, form_stamp
 from signatories.live import LetterLive, letter_live_get
@@ -110,6 +114,53 @@ def signatories_page_state(request: HttpRequest, slug: str) -> Hashable | None:
     request.letter_live = live  # type: ignore[attr-defined]
     counts = live.counts
     return (live.version, counts.updated, counts.all, counts.hidden, live.facts.is_open)
+
+
+@dataclass(frozen=True)
+class _IndexKept:
+    """The letters on the index (id, status, closing time), read under ``version``."""
+
+    version: str
+    rows: tuple[tuple[int, str, datetime | None], ...]
+    stored: float
+
+
+_index_kept: _IndexKept | None = None
+
+
+def index_page_state(request: HttpRequest, slug: str) -> Hashable | None:
+    """What the index kept for anonymous visitors must have been drawn for: the version of
+    the index (replaced with any letter's, ``letters.facts``), and each letter's count and
+    whether it is open, read with the version in one round trip. The letters listed are
+    kept in the process under the version; after a change they are read again (one query,
+    one more round trip for their counts). None (draw it) when Redis is unavailable."""
+    global _index_kept
+    kept = _index_kept
+    if kept is not None and time.monotonic() - kept.stored >= FACTS_MAX_AGE:
+        kept = None
+    ids = [row[0] for row in kept.rows] if kept is not None else []
+    try:
+        version, found = counters.counts_get_many_with(letter_ids=ids, key=index_version_key())
+        if kept is None or version is None or kept.version != version:
+            version = version or version_claim(index_version_key())
+            if version is None:
+                raise RedisError("no version of the index")
+            rows = tuple(letter_list_index().values_list("id", "status", "closes_at")[:INDEX_SIZE])
+            kept = _index_kept = _IndexKept(version, rows, time.monotonic())
+            found = {}
+        missing = [pk for pk, _status, _closes in kept.rows if found.get(pk) is None]
+        counts = {**found, **counters.counts_get_many(letter_ids=missing)} if missing else found
+    except RedisError:
+        page_forget_all()
+        return None
+    return (kept.version, tuple(
+        (pk, signing_is_open(status=status, closes_at=closes_at), _total(counts[pk]))
+        for pk, status, closes_at in kept.rows
+    ))  # fmt: skip
+
+
+def _total(counts: counters.Counts | None) -> int:
+    return counts.all if counts is not None else 0
 
 
 def _live_for(letter: Letter, request: HttpRequest | None) -> LetterLive | None:

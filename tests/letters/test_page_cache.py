@@ -276,3 +276,24 @@ def test_the_first_signatories_page_is_kept_and_redrawn_when_a_name_leaves(
     html = client.get(path).content.decode()
     assert "Leaving Soon" not in html and "Astronaut" not in html
     assert "Early Bird" in html
+
+
+def test_the_index_is_kept_and_redrawn_when_a_letter_or_a_count_changes(
+    client, letter, django_assert_num_queries, redis_round_trips, django_capture_on_commit_callbacks
+):
+    index = reverse("letters:index")
+    client.get(index)
+    redis_round_trips.sent.clear()
+    with django_assert_num_queries(0):
+        assert letter.title in client.get(index).content.decode()
+    # The index's version and the counts of its letters, pipelined.
+    assert len(redis_round_trips) == 1, redis_round_trips.sent
+    make_pending_signature(letter=letter, token="i" * 20)
+    with django_capture_on_commit_callbacks(execute=True):
+        signatories.signature_confirm(token="i" * 20)
+    assert "2 signatures" in client.get(index).content.decode()
+    newcomer = make_letter(title="A letter just published")
+    assert newcomer.title in client.get(index).content.decode()
+    letter.status = Letter.Status.CLOSED
+    letter.save()
+    assert "signing closed" in client.get(index).content.decode()
