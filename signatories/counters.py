@@ -25,6 +25,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q
+from redis.commands.core import Script
 
 from mailing.breaker import BreakerOpen
 from mailing.breaker import redis_run as _redis
@@ -141,25 +142,27 @@ def counts_get_with(
     return value, _counts_of(letter_id, data), tuple(bool(each) for each in found)
 
 
-def counts_get_many_with(
-    *, letter_ids: Sequence[int], key: str
-) -> tuple[str | None, dict[int, Counts | None]]:
-    """The string at ``key`` and the counts of several letters as Redis holds them, in one
-    round trip (the index checks its version with them); a count that is missing or not
-    numbers is None, for the caller to read with ``counts_get_many``. Raises a RedisError
-    when Redis is unavailable."""
+# The string at KEYS[1], then the totals of the counts at KEYS[2..] joined by commas, "?"
+# for a count that is missing: one short reply instead of every hash.
+_TOTALS_WITH = """
+local totals = {}
+for i = 2, #KEYS do
+  totals[#totals + 1] = redis.call('HGET', KEYS[i], 'all') or '?'
+end
+return {redis.call('GET', KEYS[1]) or false, table.concat(totals, ',')}
+"""
+# Sent by its SHA1 (EVALSHA), loaded into Redis on first use.
+_totals_with = Script(None, _TOTALS_WITH.encode())  # type: ignore[arg-type]
 
-    def read(client: redis.Redis) -> list[Any]:
-        pipeline = client.pipeline(transaction=False)
-        pipeline.get(key)
-        for letter_id in letter_ids:
-            pipeline.hgetall(_key(letter_id))
-        return pipeline.execute()
 
-    value, *hashes = _redis(read)
-    return value, {
-        letter_id: _parse(data) for letter_id, data in zip(letter_ids, hashes, strict=True)
-    }
+def counts_totals_with(*, letter_ids: Sequence[int], key: str) -> tuple[str | None, str | None]:
+    """The string at ``key`` and the totals of several letters joined by commas, in one
+    round trip to Redis (the index checks its version with them); None for the totals
+    when a count is missing, for the caller to read with ``counts_get_many``. Raises a
+    RedisError when Redis is unavailable."""
+    keys = [key, *(_key(letter_id) for letter_id in letter_ids)]
+    value, totals = _redis(lambda client: _totals_with(keys=keys, client=client))
+    return value, None if "?" in totals else totals
 
 
 def _hgetall_many(client: redis.Redis, letter_ids: Sequence[int]) -> list[dict[str, str]]:

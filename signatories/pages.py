@@ -140,27 +140,26 @@ def index_page_state(request: HttpRequest, slug: str) -> Hashable | None:
         kept = None
     ids = [row[0] for row in kept.rows] if kept is not None else []
     try:
-        version, found = counters.counts_get_many_with(letter_ids=ids, key=index_version_key())
+        version, totals = counters.counts_totals_with(letter_ids=ids, key=index_version_key())
         if kept is None or version is None or kept.version != version:
             version = version or version_claim(index_version_key())
             if version is None:
                 raise RedisError("no version of the index")
             rows = tuple(letter_list_index().values_list("id", "status", "closes_at")[:INDEX_SIZE])
             kept = _index_kept = _IndexKept(version, rows, time.monotonic())
-            found = {}
-        missing = [pk for pk, _status, _closes in kept.rows if found.get(pk) is None]
-        counts = {**found, **counters.counts_get_many(letter_ids=missing)} if missing else found
+            totals = None
+        if totals is None:
+            counts = counters.counts_get_many(letter_ids=[row[0] for row in kept.rows])
+            totals = ",".join(str(counts[pk].all) for pk, _status, _closes in kept.rows)
     except RedisError:
         page_forget_all()
         return None
-    return (kept.version, tuple(
-        (pk, signing_is_open(status=status, closes_at=closes_at), _total(counts[pk]))
+    closed = tuple(
+        pk
         for pk, status, closes_at in kept.rows
-    ))  # fmt: skip
-
-
-def _total(counts: counters.Counts | None) -> int:
-    return counts.all if counts is not None else 0
+        if not signing_is_open(status=status, closes_at=closes_at)
+    )
+    return (kept.version, totals, closed)
 
 
 def _live_for(letter: Letter, request: HttpRequest | None) -> LetterLive | None:
