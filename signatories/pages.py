@@ -133,8 +133,11 @@ def index_page_state(request: HttpRequest, slug: str) -> Hashable | None:
     the index (replaced with any letter's, ``letters.facts``), and each letter's count and
     whether it is open, read with the version in one round trip. The letters listed are
     kept in the process under the version; after a change they are read again (one query,
-    one more round trip for their counts). None (draw it) when Redis is unavailable."""
+    one more round trip for their counts). None (draw it) when Redis is unavailable or not
+    configured."""
     global _index_kept
+    if not settings.REDIS_URL:  # the embedded default: no version to check
+        return None
     kept = _index_kept
     if kept is not None and time.monotonic() - kept.stored >= FACTS_MAX_AGE:
         kept = None
