@@ -112,7 +112,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     add = parser.add_argument
     add("--signatures", type=int, default=200_000, help="confirmed signatures to seed")
-    add("--duration", type=int, default=10, help="seconds measured per scenario and round")
+    add("--duration", type=int, default=8, help="seconds measured per scenario and round")
     add("--warmup", type=int, default=2, help="seconds of unmeasured load before each")
     add("--rounds", type=int, default=3, help="rounds, each starting with the baselines")
     add("--connections", type=int, default=8, help="wrk connections")
