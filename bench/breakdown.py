@@ -166,6 +166,8 @@ def size_lines(
     small: int,
 ) -> list[str]:
     """The signatories pages at `signatures` against the same pages at `small`."""
+    if not any(size_ratios(rounds, big, little) for _, big, little in pairs):
+        return []  # neither pair ran (--only)
     lines = [
         "",
         f"### Signatories at {signatures:,} and at {small:,} signatures",

@@ -87,7 +87,9 @@ def test_the_report_shows_each_profile_and_why_a_target_is_not_met() -> None:
         ),
     }
 
-    text = render_results(meta={}, table=table, costs=costs, count=COUNT)
+    text = render_results(
+        meta={}, table=table, costs=costs, count=COUNT, rounds=rounds, small=10_000
+    )
 
     assert "### Where the time goes" in text
     row = "| Letter page | 6,000 | 10,000 | 3 | 0 | 50% | 15% | 25% |  | 10% |  |  |  | 20 |"
@@ -107,6 +109,7 @@ def test_the_report_shows_each_profile_and_why_a_target_is_not_met() -> None:
         "the bare view 100 µs)."
     ) in text
     assert "**Counter JSON**" not in text
+    assert "### Signatories at" not in text  # no signatories page ran
 
 
 def test_the_big_letters_signatories_pages_are_compared_with_the_small_ones() -> None:
