@@ -95,10 +95,16 @@ def public_read(*, max_age: int = MAX_AGE, cors: bool = True) -> Callable[[View]
             if cors:
                 response["Access-Control-Allow-Origin"] = "*"
                 response["Access-Control-Expose-Headers"] = "ETag"
+            # The language the view answered in, unless it said another: not the
+            # visitor's, which LocaleMiddleware would name (and which config/handlers.py
+            # does not even work out for a public read).
+            response.setdefault("Content-Language", settings.LANGUAGE_CODE)
             response.setdefault("Cache-Control", cache_control(max_age=max_age))
             response.public_read = True  # type: ignore[attr-defined]
             return response
 
+        # Served through the short middleware stack (config/handlers.py).
+        wrapped.public_read = True  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
