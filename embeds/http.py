@@ -73,6 +73,18 @@ def _preflight() -> HttpResponse:
     return response
 
 
+def _in_site_language(
+    view: View, request: HttpRequest, *args: object, **kwargs: object
+) -> HttpResponse:
+    """The same answer whatever the visitor's Accept-Language: views that speak another
+    language choose it from the letter or the query string. Through the short stack of
+    config/handlers.py no language is active, which is the site's already."""
+    if translation.get_language() == settings.LANGUAGE_CODE:
+        return view(request, *args, **kwargs)
+    with translation.override(settings.LANGUAGE_CODE):
+        return view(request, *args, **kwargs)
+
+
 def public_read(*, max_age: int = MAX_AGE, cors: bool = True) -> Callable[[View], View]:
     """Mark a GET view as a public read: CORS for anyone (never with credentials) and
     Cache-Control that lets browsers and CDNs keep it and serve it stale while it is
@@ -85,10 +97,7 @@ def public_read(*, max_age: int = MAX_AGE, cors: bool = True) -> Callable[[View]
             if request.method == "OPTIONS":
                 response = _preflight()
             elif request.method in {"GET", "HEAD"}:
-                # The same answer whatever the visitor's Accept-Language: views that
-                # speak another language choose it from the letter or the query string.
-                with translation.override(settings.LANGUAGE_CODE):
-                    response = view(request, *args, **kwargs)
+                response = _in_site_language(view, request, *args, **kwargs)
             else:
                 response = HttpResponse(status=405)
                 response["Allow"] = "GET, HEAD, OPTIONS"
