@@ -9,6 +9,7 @@ letters/facts.py) and returns a 304.
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 
 from django.conf import settings
@@ -16,9 +17,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, Json
 from django.utils import translation
 from django.utils.http import parse_etags, split_header_value
 
-MAX_AGE = 15
-STALE_WHILE_REVALIDATE = 30
-STALE_IF_ERROR = 24 * 3600
+from letters.http import Freshness, response_cache_set
+
+# The public reads change with every signature: kept less long than a page.
+READ = Freshness(max_age=15, stale_while_revalidate=30)
 # Bump when the shape of any public response changes, so cached ETags stop matching.
 FORMAT_VERSION = "1"
 
@@ -39,13 +41,6 @@ def whole_number(raw: str) -> int | None:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         return None
     return int(raw)
-
-
-def cache_control(*, max_age: int = MAX_AGE) -> str:
-    return (
-        f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, "
-        f"stale-if-error={STALE_IF_ERROR}"
-    )
 
 
 def etag_for(*parts: object) -> str:
@@ -85,11 +80,13 @@ def _in_site_language(
         return view(request, *args, **kwargs)
 
 
-def public_read(*, max_age: int = MAX_AGE, cors: bool = True) -> Callable[[View], View]:
+def public_read(*, max_age: int = READ.max_age, cors: bool = True) -> Callable[[View], View]:
     """Mark a GET view as a public read: CORS for anyone (never with credentials) and
     Cache-Control that lets browsers and CDNs keep it and serve it stale while it is
-    refreshed or while we are down. Other methods than GET, HEAD and OPTIONS get a 405.
+    refreshed or while we are down (letters.http.response_cache_set: always shared, as
+    it reads no cookie). Other methods than GET, HEAD and OPTIONS get a 405.
     """
+    freshness = replace(READ, max_age=max_age)
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -108,7 +105,7 @@ def public_read(*, max_age: int = MAX_AGE, cors: bool = True) -> Callable[[View]
             # visitor's, which LocaleMiddleware would name (and which config/handlers.py
             # does not even work out for a public read).
             response.setdefault("Content-Language", settings.LANGUAGE_CODE)
-            response.setdefault("Cache-Control", cache_control(max_age=max_age))
+            response_cache_set(response, shared=freshness)
             response.public_read = True  # type: ignore[attr-defined]
             return response
 

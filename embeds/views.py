@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET
 
 from embeds import badge, services, sharing, snippets
 from embeds.api import json_error, letter_etag_parts, public_letter_or_none
-from embeds.http import cache_control, etag_for, public_read, respond, whole_number
+from embeds.http import READ, etag_for, public_read, respond, whole_number
 from embeds.widget import WIDGET_CSS, widget_html
 from letters.models import Letter
 from letters.selectors import letter_get_public
@@ -211,7 +211,7 @@ def share_card(request: HttpRequest, slug: str) -> HttpResponse:
     response = respond(request, etag=etag, build=build)
     # Only the card of this URL's version is final; what stands in for it is not.
     response["Cache-Control"] = (
-        f"public, max-age={YEAR}, immutable" if stored == version else cache_control()
+        f"public, max-age={YEAR}, immutable" if stored == version else READ.cache_control()
     )
     return response
 
