@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,17 +88,23 @@ class Breaker:
 
 
 _breakers: dict[str, Breaker] = {}
+# Every call looks its breaker up: by URL, without parsing it again.
+_breakers_by_url: dict[str, Breaker] = {}
 _breakers_lock = threading.Lock()
 
 
 def breaker_for(url: str) -> Breaker:
     """The breaker of the server a Redis URL points at (its database number aside)."""
+    known = _breakers_by_url.get(url)
+    if known is not None:
+        return known
     parts = urlsplit(url)
     server = f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
     if parts.scheme == "unix":
         server = parts.path
     with _breakers_lock:
-        return _breakers.setdefault(server, Breaker(server))
+        breaker = _breakers_by_url[url] = _breakers.setdefault(server, Breaker(server))
+        return breaker
 
 
 def breakers_reset() -> None:
@@ -147,6 +153,8 @@ def breaker_call[T](url: str, command: Callable[[redis.Redis], T]) -> T:
 
 
 _threads = threading.local()
+# Packed commands kept per thread (two per letter read).
+_PACKED_KEPT = 4096
 
 
 def _thread_connection(client: redis.Redis) -> redis.connection.AbstractConnection:
@@ -163,11 +171,22 @@ def _thread_connection(client: redis.Redis) -> redis.connection.AbstractConnecti
     return connection
 
 
-def _send_reads(client: redis.Redis, commands: Sequence[tuple[str, ...]]) -> list[Any]:
+def _packed(connection: redis.connection.AbstractConnection, commands: tuple[Any, ...]) -> Any:
+    """The commands as sent: the hot reads send the same few again and again."""
+    kept: dict[tuple[Any, ...], Any] = _threads.__dict__.setdefault("packed", {})
+    packed = kept.get(commands)
+    if packed is None:
+        if len(kept) >= _PACKED_KEPT:
+            kept.clear()
+        packed = kept[commands] = connection.pack_commands(commands)
+    return packed
+
+
+def _send_reads(client: redis.Redis, commands: tuple[tuple[str, ...], ...]) -> list[Any]:
     connection = _thread_connection(client)
     for attempt in (1, 2):
         try:
-            connection.send_packed_command(connection.pack_commands(commands))
+            connection.send_packed_command(_packed(connection, commands))
             return [connection.read_response() for _ in commands]
         except redis.ConnectionError:
             # Closed since its last use (Redis restarted): reads are safe to send again.
