@@ -1,8 +1,9 @@
 """In-process measurements for bench/run.py, run with the benchmark's environment.
 
-``python -m bench.probe queries <host> <json list of [name, method, path]>``
-    database queries per request of each route (second request, caches warm), and the
-    cost of counting the signatures from the rows against reading the Redis counter.
+``python -m bench.probe count <slug>``
+    the cost of counting the signatures from the rows against reading the Redis counter.
+``python -m bench.probe positions <slug> [<slug> ...]``
+    the position in the middle of each letter's public list (its "Older" links' form).
 ``python -m bench.probe verify <slug> <email prefix> <timeout seconds>``
     waits for the outbox of the signatures made under load to drain, then checks them.
 ``python -m bench.probe tokens <slug> <prefix> <threads> <per thread>``
@@ -25,6 +26,7 @@ import time
 from typing import Any
 
 from bench.report import percentile_p95
+from bench.seed import signatures_sql
 
 
 def _timed(fn: Any, repeat: int) -> float:
@@ -37,66 +39,27 @@ def _timed(fn: Any, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def _queries(client: Any, method: str, path: str, headers: dict[str, str]) -> tuple[int, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        if "/confirm/" in path:
-            response = client.post(path, headers=headers)
-        elif method == "POST":
-            response = client.post(path, _sign_data("probe"), headers=headers)
-        else:
-            response = client.get(path, headers=headers)
-    return len(captured), response.status_code
-
-
-def _sign_data(who: str) -> dict[str, str]:
-    from signatories.forms import form_stamp
-
-    email = f"{who}@probe.bench.example.org"
-    # A stamp drawn a minute ago, as a person who read the form sends it.
-    stamp = form_stamp(at=time.time() - 60)
-    return {"name": "Probe Signer", "email": email, "consent": "on", "show_name": "on",
-            "website": "", "stamp": stamp}  # fmt: skip
-
-
-def queries(*, host: str, routes: list[list[str]]) -> dict[str, Any]:
-    from django.test import Client
-
+def count(*, slug: str) -> dict[str, Any]:
+    """Counting the letter's signatures from the rows against reading the Redis counter."""
     from letters.models import Letter
     from signatories import counters
 
-    client = Client(headers={"host": host})
-    result: dict[str, Any] = {"queries": {}}
-    for name, method, full_path in routes:
-        headers: dict[str, str] = {}
-        path = full_path
-        # A first request warms the caches (templates, counters) and gives the ETag.
-        if "<token>" in full_path:  # confirm: two prepared tokens, the second one counted
-            latest = Letter.objects.order_by("-pk").first()
-            assert latest is not None
-            tokens(slug=latest.slug, prefix="probe", threads=1, per_thread=2)
-            client.post(full_path.replace("<token>", "probe-1-1"))
-            path = full_path.replace("<token>", "probe-1-2")
-        elif method == "POST":
-            client.post(path, _sign_data("probe-warm"))
-        else:
-            first = client.get(path)
-            if name.endswith("304"):
-                headers["if-none-match"] = first["ETag"]
-        count, status = _queries(client, method, path, headers)
-        result["queries"][name] = {"queries": count, "status": status}
-    letter = Letter.objects.order_by("-pk").first()
-    assert letter is not None
+    letter = Letter.objects.get(slug=slug)
     rows_ms = _timed(lambda: counters.counts_from_rows(letter_id=letter.pk), 15)
     redis_ms = _timed(lambda: counters.counts_get(letter_id=letter.pk), 2000)
-    result["count"] = {
+    return {
         "rows_ms": rows_ms,
         "redis_ms": redis_ms,
         "confirmed": counters.counts_get(letter_id=letter.pk).all,
     }
-    return result
+
+
+def positions(*, slugs: list[str]) -> dict[str, str]:
+    """The position of the middle of each letter's public list, as its "Older" links
+    give it (bench/big.py)."""
+    from bench.big import middle_position
+
+    return {slug: middle_position(slug=slug)[0] for slug in slugs}
 
 
 def verify(*, slug: str, prefix: str, timeout: float) -> dict[str, Any]:
@@ -125,21 +88,25 @@ def verify(*, slug: str, prefix: str, timeout: float) -> dict[str, Any]:
     }
 
 
-TOKENS_SQL = """
-INSERT INTO signatories_signature (
-    letter_id, letter_version_id, name, email, email_normalized, email_domain, network_key,
-    role, organization, country, city, comment, show_name, consent_version, opt_in_updates,
-    status, created_at, token_hash, token_issued_at, status_before_moderation,
-    verification_method, verification_note, language, hold_reason
+TOKENS_SQL = signatures_sql(
+    rows=(
+        "generate_series(1, %(threads)s) AS t, generate_series(1, %(per_thread)s) AS i, "
+        "LATERAL (SELECT %(prefix)s || '-' || t || '-' || i AS tok) AS token"
+    ),
+    columns={
+        "name": "'Bench Confirmer ' || i",
+        "email": "tok || '@confirm.bench.example.org'",
+        "email_normalized": "tok || '@confirm.bench.example.org'",
+        "email_domain": "'confirm.bench.example.org'",
+        "role": "''",
+        "country": "''",
+        "status": "'pending'",
+        "created_at": "now()",
+        "confirmed_at": None,
+        "token_hash": "encode(sha256(convert_to(tok, 'UTF8')), 'hex')",
+        "token_issued_at": "now()",
+    },
 )
-SELECT
-    %(letter)s, %(version)s, 'Bench Confirmer ' || n, tok || '@confirm.bench.example.org',
-    tok || '@confirm.bench.example.org', 'confirm.bench.example.org', '', '', '', '', '',
-    '', n %% 7 <> 0, 'bench', false, 'pending', now(),
-    encode(sha256(convert_to(tok, 'UTF8')), 'hex'), now(), '', '', '', 'en', ''
-FROM generate_series(1, %(threads)s) AS t, generate_series(1, %(per_thread)s) AS n,
-    LATERAL (SELECT %(prefix)s || '-' || t || '-' || n AS tok) AS token
-"""
 
 
 def tokens(*, slug: str, prefix: str, threads: int, per_thread: int) -> dict[str, Any]:
@@ -251,8 +218,10 @@ if __name__ == "__main__":
 
     django.setup()
     command, *args = sys.argv[1:]
-    if command == "queries":
-        output = queries(host=args[0], routes=json.loads(args[1]))
+    if command == "count":
+        output = count(slug=args[0])
+    elif command == "positions":
+        output = positions(slugs=args)
     elif command == "verify":
         output = verify(slug=args[0], prefix=args[1], timeout=float(args[2]))
     elif command == "tokens":

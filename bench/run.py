@@ -36,6 +36,7 @@ from bench.report import (  # noqa: E402
     BARE_JSON,
     HEALTHZ,
     SERVERS,
+    SIZE_PAIRS,
     WRITES,
     Scenario,
     WrkResult,
@@ -47,6 +48,8 @@ from bench.report import (  # noqa: E402
 )
 from bench.serve import (  # noqa: E402
     SLUG,
+    SMALL_SIGNATURES,
+    SMALL_SLUG,
     bare_env,
     database_url,
     load,
@@ -109,7 +112,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     add = parser.add_argument
     add("--signatures", type=int, default=200_000, help="confirmed signatures to seed")
-    add("--duration", type=int, default=10, help="seconds measured per scenario and round")
+    add("--duration", type=int, default=8, help="seconds measured per scenario and round")
     add("--warmup", type=int, default=2, help="seconds of unmeasured load before each")
     add("--rounds", type=int, default=3, help="rounds, each starting with the baselines")
     add("--connections", type=int, default=8, help="wrk connections")
@@ -190,8 +193,12 @@ def prepare(args: argparse.Namespace, env: dict[str, str]) -> None:
     run_python(env, "manage.py", "migrate", "--noinput", "-v", "0")
     run_python(env, "manage.py", "collectstatic", "--noinput", "-v", "0")
     run_python(bare_env(args, env), "-m", "django", "migrate", "--run-syncdb", "-v", "0")
-    log(f"Seeding {args.signatures:,} confirmed signatures and {LETTERS - 1} more letters")
-    print(run_python(env, "-m", "bench.seed", SLUG, str(args.signatures), str(LETTERS)).strip())
+    log(
+        f"Seeding {args.signatures:,} confirmed signatures, a letter of {SMALL_SIGNATURES:,} "
+        f"and {LETTERS - 2} more letters"
+    )
+    seeded = ("bench.seed", SLUG, str(args.signatures), str(LETTERS), str(SMALL_SIGNATURES))
+    print(run_python(env, "-m", *seeded).strip())
     rebuilt = run_python(env, "manage.py", "rebuild_counts").strip().splitlines()
     print(next((line for line in rebuilt if line.startswith(f"{SLUG}:")), ""))
 
@@ -263,13 +270,29 @@ def rate_limits_text(args: argparse.Namespace) -> str:
     return text
 
 
-def choose(args: argparse.Namespace, deep_page: int) -> list[Scenario]:
-    every = scenarios(SLUG, deep_page=deep_page)
+def choose(args: argparse.Namespace, positions: dict[str, str]) -> list[Scenario]:
+    every = scenarios(
+        SLUG, deep_after=positions.get(SLUG, ""), small_deep_after=positions.get(SMALL_SLUG, "")
+    )
     wanted = set(filter(None, args.only.split(","))) or {s.name for s in every}
     baselines = {HEALTHZ, BARE_JSON}
     if wanted & {"sign", "confirm"}:
         baselines.add(BARE_FORM)
-    return [s for s in every if s.name in wanted | baselines]
+    # A signatories page is measured with its twin on the small letter, to compare them.
+    twins = {small for _, big, small in SIZE_PAIRS if big in wanted}
+    return [s for s in every if s.name in wanted | baselines | twins]
+
+
+def measure_costs(
+    args: argparse.Namespace, env: dict[str, str], chosen: list[Scenario]
+) -> dict[str, Any]:
+    """bench/costs.py for the site's scenarios, and for the bare ones in the bare project."""
+    measured: dict[str, Any] = {}
+    for server, server_env in (("app", env), ("bare", bare_env(args, env))):
+        routes = [[s.name, s.method, s.path] for s in chosen if s.server == server]
+        output = run_python(server_env, "-m", "bench.costs", "127.0.0.1", json.dumps(routes))
+        measured.update(json.loads(output.strip().splitlines()[-1]))
+    return measured
 
 
 def write_output(args: argparse.Namespace, generated: str) -> None:
@@ -291,10 +314,11 @@ def main(argv: list[str] | None = None) -> int:
     env = site_env(args, var_dir)
     started = datetime.now(UTC)
     prepare(args, env)
-    named = probe(env, "counts", SLUG)["rows"] * 6 // 7
-    chosen = choose(args, deep_page=max(1, -(-named // 50)))
-    routes = [[s.name, s.method, s.path] for s in chosen if s.server == "app"]
-    queries = probe(env, "queries", "127.0.0.1", json.dumps(routes))
+    chosen = choose(args, probe(env, "positions", SLUG, SMALL_SLUG))
+    log("Measuring where the time of each request goes, in-process")
+    costs = measure_costs(args, env, chosen)
+    log(f"  {sum(cost['seconds'] for cost in costs.values()):.1f} s in requests")
+    count = probe(env, "count", SLUG)
     loads: list[str] = []
     with services(args, env, var_dir) as processes:
         rounds = read_rounds(args, [s for s in chosen if s.name not in WRITES], loads)
@@ -307,7 +331,10 @@ def main(argv: list[str] | None = None) -> int:
         "date": f"{started:%Y-%m-%d %H:%M} UTC",
         **machine(),
         "load average before each round (1 / 5 / 15 min)": "; ".join(loads),
-        "seeded": f"{args.signatures:,} confirmed signatures on one letter, {LETTERS} letters",
+        "seeded": (
+            f"{args.signatures:,} confirmed signatures on one letter, {SMALL_SIGNATURES:,} on "
+            f"another, {LETTERS} letters"
+        ),
         "load": (
             f"wrk, {args.threads} thread(s), {args.connections} connections, {args.warmup} s "
             f"warm-up + {args.duration} s measured, {args.rounds} rounds"
@@ -319,9 +346,9 @@ def main(argv: list[str] | None = None) -> int:
         "rate limits": rate_limits_text(args),
     }
     generated = render_results(
-        meta=meta, table=table, queries=queries["queries"], count=queries["count"],
-        sign=checks.get("sign"), confirm=checks.get("confirm"), scale=scale,
-        signatures=args.signatures,
+        meta=meta, table=table, costs=costs, count=count, sign=checks.get("sign"),
+        confirm=checks.get("confirm"), scale=scale, signatures=args.signatures, rounds=rounds,
+        small=SMALL_SIGNATURES,
     )  # fmt: skip
     write_output(args, generated)
     return 0 if all(check["passed"] for check in checks.values()) else 1

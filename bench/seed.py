@@ -1,11 +1,13 @@
 """Seed the benchmark database: the benchmark letter with many confirmed signatures, and
 enough other published letters to fill the home page.
 
-Run by bench/run.py as ``python -m bench.seed <slug> <signatures> <letters>`` with the
-benchmark's environment. The rows are written by one INSERT ... SELECT over
-generate_series. For a big letter the secondary indexes of the signature table (five of
-them trigram GIN indexes) are dropped first and built again afterwards: building an index
-once over a million rows is many times faster than updating it a million times.
+Run by bench/run.py as ``python -m bench.seed <slug> <signatures> <letters> [<small>]``
+with the benchmark's environment; ``<small>`` signatures go to a second letter,
+``<slug>-10k``, whose pages are compared with the big letter's. The rows are written by
+one INSERT ... SELECT over generate_series. For a big letter the secondary indexes of the
+signature table (five of them trigram GIN indexes) are dropped first and built again
+afterwards: building an index once over a million rows is many times faster than
+updating it a million times.
 """
 
 import os
@@ -17,23 +19,49 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from django.db.backends.utils import CursorWrapper
 
-SIGNATURES_SQL = """
-INSERT INTO signatories_signature (
-    letter_id, letter_version_id, name, email, email_normalized, email_domain, network_key,
-    role, organization, country, city, comment, show_name, consent_version, opt_in_updates,
-    status, created_at, confirmed_at, token_hash, status_before_moderation,
-    verification_method, verification_note, language, hold_reason
-)
-SELECT
-    %(letter)s, %(version)s, 'Seeded Signer ' || i, 'seed' || i || '@example.org',
-    'seed' || i || '@example.org', 'example.org', '',
-    (ARRAY['Illustrator', 'Novelist', 'Composer', 'Translator', ''])[1 + i %% 5],
-    '', (ARRAY['GB', 'DE', 'FR', 'ES', 'JP', 'NG', 'BR', ''])[1 + i %% 8], '', '',
-    i %% 7 <> 0, 'bench', false, 'confirmed',
-    now() - make_interval(secs => i * 10), now() - make_interval(secs => i * 10 - 5), '', '',
-    '', '', 'en', ''
-FROM generate_series(1, %(count)s) AS i
-"""
+# Every column a seeded signature sets, with the SQL that fills it for row ``i`` of
+# generate_series: one list for the confirmed rows here and the pending ones whose tokens
+# bench/probe.py prepares, so the two never drift from the table or from each other.
+SIGNATURE_COLUMNS = {
+    "letter_id": "%(letter)s",
+    "letter_version_id": "%(version)s",
+    "name": "'Seeded Signer ' || i",
+    "email": "'seed' || i || '@example.org'",
+    "email_normalized": "'seed' || i || '@example.org'",
+    "email_domain": "'example.org'",
+    "network_key": "''",
+    "role": "(ARRAY['Illustrator', 'Novelist', 'Composer', 'Translator', ''])[1 + i %% 5]",
+    "organization": "''",
+    "country": "(ARRAY['GB', 'DE', 'FR', 'ES', 'JP', 'NG', 'BR', ''])[1 + i %% 8]",
+    "city": "''",
+    "comment": "''",
+    "show_name": "i %% 7 <> 0",
+    "consent_version": "'bench'",
+    "opt_in_updates": "false",
+    "status": "'confirmed'",
+    "created_at": "now() - make_interval(secs => i * 10)",
+    "confirmed_at": "now() - make_interval(secs => i * 10 - 5)",
+    "token_hash": "''",
+    "status_before_moderation": "''",
+    "verification_method": "''",
+    "verification_note": "''",
+    "language": "'en'",
+    "hold_reason": "''",
+}
+
+
+def signatures_sql(*, rows: str, columns: dict[str, str | None] | None = None) -> str:
+    """INSERT ... SELECT of signatures over ``rows`` (a FROM clause that names each row
+    ``i``): SIGNATURE_COLUMNS with ``columns`` replacing some (None leaves one unset)."""
+    merged = {**SIGNATURE_COLUMNS, **(columns or {})}
+    values = {name: value for name, value in merged.items() if value is not None}
+    return (
+        f"INSERT INTO signatories_signature ({', '.join(values)})\n"
+        f"SELECT {', '.join(values.values())}\nFROM {rows}"
+    )
+
+
+SIGNATURES_SQL = signatures_sql(rows="generate_series(1, %(count)s) AS i")
 
 # Secondary indexes only: the primary key and the indexes behind constraints stay.
 INDEXES_SQL = """
@@ -76,14 +104,16 @@ def _insert(cursor: "CursorWrapper", *, letter: int, version: int, count: int) -
     cursor.execute(SIGNATURES_SQL, {"letter": letter, "version": version, "count": count})
 
 
-def seed(*, slug: str, count: int, letters: int) -> None:
+def seed(*, slug: str, count: int, letters: int, small: int = 0) -> None:
+    """``letters`` published letters: ``slug`` with ``count`` signatures, ``<slug>-10k``
+    with ``small`` (when not 0), the rest with a few each."""
     from django.db import connection, transaction
 
     started = time.monotonic()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute("SET LOCAL synchronous_commit = off")
-        rebuild = count >= REBUILD_FROM
+        rebuild = count + small >= REBUILD_FROM
         dropped: list[tuple[str, str]] = []
         if rebuild:
             cursor.execute(INDEXES_SQL)
@@ -91,12 +121,18 @@ def seed(*, slug: str, count: int, letters: int) -> None:
             for name, _definition in dropped:
                 cursor.execute(f"DROP INDEX {name}")
         # The other letters are older than the benchmark letter, which comes first.
-        for number in range(1, letters):
+        for number in range(1, letters - (2 if small else 1)):
             pk, version = _letter(
                 slug=f"{slug}-{number}", title=f"Another letter {number}", goal=1000,
                 days=30 + number,
             )  # fmt: skip
             _insert(cursor, letter=pk, version=version, count=OTHER_LETTER_SIGNATURES)
+        if small:
+            # The same list at a small size: the pages that must be no slower at `count`.
+            pk, version = _letter(
+                slug=f"{slug}-10k", title="Benchmark letter, small", goal=small * 2, days=30
+            )
+            _insert(cursor, letter=pk, version=version, count=small)
         pk, version = _letter(slug=slug, title="Benchmark letter", goal=count * 2, days=30)
         _insert(cursor, letter=pk, version=version, count=count)
         inserted = time.monotonic()
@@ -107,7 +143,8 @@ def seed(*, slug: str, count: int, letters: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE signatories_signature")
     print(
-        f"Seeded /{slug}/ with {count} confirmed signatures and {letters - 1} other letters "
+        f"Seeded /{slug}/ with {count} confirmed signatures, /{slug}-10k/ with {small}, and "
+        f"{letters - (2 if small else 1)} other letters "
         f"in {time.monotonic() - started:.1f} s (rows {inserted - started:.1f} s, "
         f"{len(dropped)} indexes rebuilt)"
     )
@@ -118,4 +155,5 @@ if __name__ == "__main__":
     import django
 
     django.setup()
-    seed(slug=sys.argv[1], count=int(sys.argv[2]), letters=int(sys.argv[3]))
+    small = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    seed(slug=sys.argv[1], count=int(sys.argv[2]), letters=int(sys.argv[3]), small=small)

@@ -23,6 +23,8 @@ from bench.report import Scenario, WrkResult, parse_wrk, server_command, web_set
 
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "bench-letter"
+SMALL_SLUG = f"{SLUG}-10k"  # bench/seed.py's second letter, of SMALL_SIGNATURES
+SMALL_SIGNATURES = 10_000
 
 
 def log(message: str) -> None:

@@ -148,6 +148,18 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
+# The public reads (views marked by embeds.http.public_read: the API, badges, widget)
+# read no cookie, session, user or message: config/handlers.py serves them through the
+# middleware above that shape their headers, and skips the rest. A middleware added to
+# MIDDLEWARE that sets a header on every response belongs here too.
+PUBLIC_READ_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "config.headers.PermissionsPolicyMiddleware",
+    "embeds.http.JsonErrorMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
 
 # One field template for every form (templates/forms/field.html); "django.forms" above lets
 # this renderer find Django's own widget templates.

@@ -24,12 +24,14 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
+    # First: the most requested URLs (the counter JSON, badges and widget) are found
+    # after the fewest patterns. No pattern of another app matches one of them.
+    path("", include("embeds.urls")),
     path("", include("letters.urls")),
     path("organize/", include("letters.organizer_urls")),
     path("", include("signatories.urls")),
     path("", include("moderation.urls")),
     path("", include("updates.urls")),
-    path("", include("embeds.urls")),
     path("", include("mailing.urls")),
     path("accounts/", include("allauth.urls")),
     # The language switcher is on every page, cached ones too: it carries no CSRF token

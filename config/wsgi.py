@@ -1,7 +1,12 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup(set_prefix=False)
 
-application = get_wsgi_application()
+from config.handlers import SiteWSGIHandler  # noqa: E402
+
+# What django.core.wsgi.get_wsgi_application() gives, with the public reads' short
+# middleware stack (config/handlers.py).
+application = SiteWSGIHandler()

@@ -9,6 +9,7 @@ letters/facts.py) and returns a 304.
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 
 from django.conf import settings
@@ -16,9 +17,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, Json
 from django.utils import translation
 from django.utils.http import parse_etags, split_header_value
 
-MAX_AGE = 15
-STALE_WHILE_REVALIDATE = 30
-STALE_IF_ERROR = 24 * 3600
+from letters.http import Freshness, response_cache_set
+
+# The public reads change with every signature: kept less long than a page.
+READ = Freshness(max_age=15, stale_while_revalidate=30)
 # Bump when the shape of any public response changes, so cached ETags stop matching.
 FORMAT_VERSION = "1"
 
@@ -39,13 +41,6 @@ def whole_number(raw: str) -> int | None:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         return None
     return int(raw)
-
-
-def cache_control(*, max_age: int = MAX_AGE) -> str:
-    return (
-        f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, "
-        f"stale-if-error={STALE_IF_ERROR}"
-    )
 
 
 def etag_for(*parts: object) -> str:
@@ -73,11 +68,25 @@ def _preflight() -> HttpResponse:
     return response
 
 
-def public_read(*, max_age: int = MAX_AGE, cors: bool = True) -> Callable[[View], View]:
+def _in_site_language(
+    view: View, request: HttpRequest, *args: object, **kwargs: object
+) -> HttpResponse:
+    """The same answer whatever the visitor's Accept-Language: views that speak another
+    language choose it from the letter or the query string. Through the short stack of
+    config/handlers.py no language is active, which is the site's already."""
+    if translation.get_language() == settings.LANGUAGE_CODE:
+        return view(request, *args, **kwargs)
+    with translation.override(settings.LANGUAGE_CODE):
+        return view(request, *args, **kwargs)
+
+
+def public_read(*, max_age: int = READ.max_age, cors: bool = True) -> Callable[[View], View]:
     """Mark a GET view as a public read: CORS for anyone (never with credentials) and
     Cache-Control that lets browsers and CDNs keep it and serve it stale while it is
-    refreshed or while we are down. Other methods than GET, HEAD and OPTIONS get a 405.
+    refreshed or while we are down (letters.http.response_cache_set: always shared, as
+    it reads no cookie). Other methods than GET, HEAD and OPTIONS get a 405.
     """
+    freshness = replace(READ, max_age=max_age)
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -85,20 +94,23 @@ def public_read(*, max_age: int = MAX_AGE, cors: bool = True) -> Callable[[View]
             if request.method == "OPTIONS":
                 response = _preflight()
             elif request.method in {"GET", "HEAD"}:
-                # The same answer whatever the visitor's Accept-Language: views that
-                # speak another language choose it from the letter or the query string.
-                with translation.override(settings.LANGUAGE_CODE):
-                    response = view(request, *args, **kwargs)
+                response = _in_site_language(view, request, *args, **kwargs)
             else:
                 response = HttpResponse(status=405)
                 response["Allow"] = "GET, HEAD, OPTIONS"
             if cors:
                 response["Access-Control-Allow-Origin"] = "*"
                 response["Access-Control-Expose-Headers"] = "ETag"
-            response.setdefault("Cache-Control", cache_control(max_age=max_age))
+            # The language the view answered in, unless it said another: not the
+            # visitor's, which LocaleMiddleware would name (and which config/handlers.py
+            # does not even work out for a public read).
+            response.setdefault("Content-Language", settings.LANGUAGE_CODE)
+            response_cache_set(response, shared=freshness)
             response.public_read = True  # type: ignore[attr-defined]
             return response
 
+        # Served through the short middleware stack (config/handlers.py).
+        wrapped.public_read = True  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

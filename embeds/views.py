@@ -5,6 +5,7 @@ them; only the widget may be framed, and only it relaxes the site's CSP.
 """
 
 import base64
+import functools
 import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,7 +31,7 @@ from django.views.decorators.http import require_GET
 
 from embeds import badge, services, sharing, snippets
 from embeds.api import json_error, letter_etag_parts, public_letter_or_none
-from embeds.http import cache_control, etag_for, public_read, respond, whole_number
+from embeds.http import READ, etag_for, public_read, respond, whole_number
 from embeds.widget import WIDGET_CSS, widget_html
 from letters.models import Letter
 from letters.selectors import letter_get_public
@@ -54,6 +55,13 @@ SHARE_FALLBACK = (Path(settings.BASE_DIR) / "static" / "embed" / "share-fallback
 SHARE_FALLBACK_DIGEST = hashlib.sha256(SHARE_FALLBACK).hexdigest()
 
 
+@functools.cache
+def _widget_scripts() -> tuple[str, str]:
+    """The addresses of the widget's scripts, which name their content's hash: a new
+    deployment that changes them changes every widget's ETag. Fixed for a process's life."""
+    return static("js/live-count.js"), static("embed/widget.js")
+
+
 def _not_found() -> HttpResponse:
     return HttpResponseNotFound(gettext("No published letter here."), content_type="text/plain")
 
@@ -69,8 +77,7 @@ def widget(request: HttpRequest, slug: str) -> HttpResponse:
     letter, counts = live.facts, live.counts
     options = snippets.WidgetOptions.from_query(request.GET, letter=letter)
     parts = letter_etag_parts(letter=letter, counts=counts)
-    scripts = (static("js/live-count.js"), static("embed/widget.js"))
-    etag = etag_for("widget", *parts, options.key, *scripts)
+    etag = etag_for("widget", *parts, options.key, *_widget_scripts())
 
     def build() -> HttpResponse:
         with translation.override(options.lang):
@@ -211,7 +218,7 @@ def share_card(request: HttpRequest, slug: str) -> HttpResponse:
     response = respond(request, etag=etag, build=build)
     # Only the card of this URL's version is final; what stands in for it is not.
     response["Cache-Control"] = (
-        f"public, max-age={YEAR}, immutable" if stored == version else cache_control()
+        f"public, max-age={YEAR}, immutable" if stored == version else READ.cache_control()
     )
     return response
 

@@ -16,6 +16,7 @@ why that is enough for them.
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -31,9 +32,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 log = logging.getLogger(__name__)
 
-MAX_AGE = 30
-STALE_WHILE_REVALIDATE = 120
-# A cache may keep serving a page while the site is down.
+# A cache may keep serving a page or a public read while the site is down.
 STALE_IF_ERROR = 24 * 3600
 # Statuses whose answer is the same for every anonymous visitor of a URL.
 _SHARED_STATUSES = {200, 404}
@@ -41,11 +40,38 @@ _SHARED_STATUSES = {200, 404}
 View = Callable[..., HttpResponse]
 
 
-def public_cache_control(*, max_age: int = MAX_AGE) -> str:
-    return (
-        f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, "
-        f"stale-if-error={STALE_IF_ERROR}"
-    )
+@dataclass(frozen=True)
+class Freshness:
+    """How long a browser or a shared cache may keep a public answer, and serve it stale
+    while it fetches a new one."""
+
+    max_age: int
+    stale_while_revalidate: int
+
+    def cache_control(self) -> str:
+        return (
+            f"public, max-age={self.max_age}, "
+            f"stale-while-revalidate={self.stale_while_revalidate}, "
+            f"stale-if-error={STALE_IF_ERROR}"
+        )
+
+
+PAGE = Freshness(max_age=30, stale_while_revalidate=120)
+
+
+def response_cache_set(response: HttpResponse, *, shared: Freshness | None) -> None:
+    """The one place a public page or public read (embeds.http) is said to be cacheable.
+
+    ``shared``: the same answer for everybody, kept that long (unless the view set its own
+    Cache-Control). None: an answer for this visitor alone, never stored by a shared cache
+    and revalidated by their browser.
+    """
+    if shared is not None:
+        response.setdefault("Cache-Control", shared.cache_control())
+        return
+    del response["Cache-Control"]
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ("Cookie",))
 
 
 def _personal_cookies() -> tuple[str, ...]:
@@ -114,12 +140,7 @@ class PublicPageMiddleware:
             and not response.cookies
             and not _varies_on_cookie(response)
         )
-        if shared:
-            response["Cache-Control"] = public_cache_control()
-        else:
-            del response["Cache-Control"]
-            patch_cache_control(response, private=True, no_cache=True)
-            patch_vary_headers(response, ("Cookie",))
+        response_cache_set(response, shared=PAGE if shared else None)
 
 
 def _origin_of(url: str) -> str:

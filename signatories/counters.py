@@ -19,7 +19,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import redis
 from django.conf import settings
@@ -27,7 +26,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 from redis.commands.core import Script
 
-from mailing.breaker import BreakerOpen
+from mailing.breaker import BreakerOpen, redis_read
 from mailing.breaker import redis_run as _redis
 from signatories.models import Signature
 
@@ -56,6 +55,10 @@ if ARGV[1] == '*' or (moves == false and ARGV[1] == '') or moves == ARGV[1] then
 end
 return 0
 """
+
+
+# The fields of a letter's hash.
+_FIELDS = ("all", "hidden", "ts", "moves")
 
 
 @dataclass(frozen=True)
@@ -130,15 +133,10 @@ def counts_get_with(
     when Redis is unavailable: the caller falls back to the database.
     """
 
-    def read(client: redis.Redis) -> list[Any]:
-        pipeline = client.pipeline(transaction=False)
-        pipeline.get(key)
-        pipeline.hgetall(_key(letter_id))
-        for flag in flags:
-            pipeline.exists(flag)
-        return pipeline.execute()
-
-    value, data, *found = _redis(read)
+    value, fields, *found = redis_read(
+        ("GET", key), ("HMGET", _key(letter_id), *_FIELDS), *(("EXISTS", flag) for flag in flags)
+    )
+    data = {name: field for name, field in zip(_FIELDS, fields, strict=True) if field is not None}
     return value, _counts_of(letter_id, data), tuple(bool(each) for each in found)
 
 

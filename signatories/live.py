@@ -34,28 +34,36 @@ class LetterLive:
 type _Read = tuple[str | None, counters.Counts, tuple[bool, ...]]
 
 
+def _fetch(letter_id: int, key: str) -> tuple[str | None, _Read]:
+    read = counters.counts_get_with(letter_id=letter_id, key=key)
+    return read[0], read
+
+
+def _fallback(letter_id: int) -> _Read:
+    # Redis unavailable (or not configured): counts_get counts the rows or reads the
+    # embedded default's local cache.
+    return None, counters.counts_get(letter_id=letter_id), ()
+
+
 def letter_live_get(*, slug: str, network: str | None = None) -> LetterLive | None:
     """The facts and counts of the published or closed letter with this slug, or None.
 
     With ``network`` (``challenge.request_network``), the same round trip also reads the
     switches of the proof of work for the letter and that network.
     """
+    fetch = _fetch
+    if network is not None:
 
-    def fetch(letter_id: int, key: str) -> tuple[str | None, _Read]:
-        flags = challenge.switch_keys(letter_id=letter_id, network=network or "")
-        read = counters.counts_get_with(
-            letter_id=letter_id, key=key, flags=flags if network is not None else ()
-        )
-        return read[0], read
+        def fetch(letter_id: int, key: str) -> tuple[str | None, _Read]:
+            flags = challenge.switch_keys(letter_id=letter_id, network=network)
+            read = counters.counts_get_with(letter_id=letter_id, key=key, flags=flags)
+            return read[0], read
 
-    def fallback(letter_id: int) -> _Read:
-        # Redis unavailable (or not configured): counts_get counts the rows or reads the
-        # embedded default's local cache.
-        return None, counters.counts_get(letter_id=letter_id), ()
-
-    found = facts_get(slug=slug, fetch=fetch, fallback=fallback)
+    found = facts_get(slug=slug, fetch=fetch, fallback=_fallback)
     if found is None:
         return None
     facts, (version, counts, flags) = found
+    if network is None:
+        return LetterLive(facts=facts, counts=counts, version=version)
     reason = challenge.reason_of(require=facts.require_challenge, switches=flags)
     return LetterLive(facts=facts, counts=counts, version=version, challenge=reason)

@@ -6,16 +6,22 @@ they still answer right, from the database."""
 from datetime import timedelta
 
 import pytest
+import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
+from redis.connection import AbstractConnection
 
+from config.handlers import SiteWSGIHandler
 from embeds import snippets
 from embeds.widget import widget_context, widget_html
 from letters import facts, services
 from letters.facts import LetterFacts
 from letters.models import Letter
+from mailing.breaker import breaker_for
 from signatories import counters
 from tests.factories import make_letter, make_signature, make_user
 
@@ -230,3 +236,53 @@ def test_the_facts_read_open_and_status_as_the_letter_does(fields):
     assert letter_facts.is_open == letter.is_open
     assert letter_facts.public_status == letter.public_status
     assert letter_facts.get_absolute_url() == letter.get_absolute_url()
+
+
+class RoundTrips(list):
+    """What redis-py sends to any Redis server, one entry per round trip."""
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch) -> RoundTrips:
+    trips = RoundTrips()
+    real = AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        trips.append(command)
+        return real(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return trips
+
+
+@pytest.mark.parametrize("handler", ["whole", "short"])
+@pytest.mark.parametrize("route", sorted([*HOT, "api-304"]))
+def test_a_warm_read_costs_one_redis_round_trip(
+    rf, letter, route, handler, django_assert_num_queries, redis_round_trips
+):
+    path = url(route.removesuffix("-304"), letter)
+    headers = {}
+    if route == "api-304":
+        headers["If-None-Match"] = Client().get(path)["ETag"]
+    serve = SiteWSGIHandler().get_response if handler == "short" else Client().get
+    warm(Client(), path)
+    redis_round_trips.clear()
+    with django_assert_num_queries(0):
+        request = rf.get(path, headers=headers) if handler == "short" else path
+        response = serve(request, headers=headers) if handler == "whole" else serve(request)
+    assert response.status_code == (304 if route == "api-304" else 200)
+    assert len(redis_round_trips) == 1, redis_round_trips
+
+
+def test_a_read_after_redis_dropped_its_connections_still_comes_from_redis(
+    client, letter, django_assert_num_queries
+):
+    path = url("api", letter)
+    warm(client, path)
+    # As after a restart of Redis: every connection the web process holds is closed.
+    admin = redis.Redis.from_url(settings.REDIS_URL)
+    admin.client_kill_filter(_type="normal", skipme=True)
+    with django_assert_num_queries(0):
+        response = client.get(path)
+    assert response.json()["signature_count"] == 3
+    assert not breaker_for(settings.REDIS_URL).is_open
