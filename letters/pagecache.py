@@ -2,13 +2,13 @@
 
 A shared cache in front of the site (docs/caching.md) is optional; without one, every
 anonymous view of a letter drew the whole page. Each web process now keeps the pages it
-drew (the HTML, in a bounded dict, the oldest drawing leaving first) under a key of
-everything the page shows: which page, its language, the host, and a **state** that the
-app owning the page's live parts reads in one Redis round trip (for the letter page,
+drew (the HTML, in a bounded dict, the oldest drawing leaving first), one per page,
+language and host, with the **state** it was drawn for: what the app owning the page's
+live parts reads in one Redis round trip (for the letter page,
 ``signatories.pages.letter_page_state``: the letter's facts version, the count and the
-switches of the proof of work). A page whose state moved is drawn again; a page is never
-kept longer than ``PAGE_MAX_AGE`` seconds either, which bounds a change that could not
-replace its version while Redis was down.
+switches of the proof of work). A page whose state moved is drawn again and replaces the
+kept one; a page is never used longer than ``PAGE_MAX_AGE`` seconds either, which bounds
+a change that could not replace its version while Redis was down.
 
 What differs between two responses of the same page is drawn as a **marker**
 (``page_marker``) and filled for each response: the sign form's time stamp, and the CSP
@@ -49,6 +49,7 @@ PageState = Callable[[HttpRequest, str], Hashable | None]
 
 @dataclass(frozen=True)
 class _Page:
+    state: Hashable
     stored: float
     content_type: str
     html: str
@@ -85,7 +86,8 @@ def _csp_nonce(request: HttpRequest) -> str:
     return str(get_nonce(request))
 
 
-def _key(request: HttpRequest, kind: str, slug: str) -> Hashable | None:
+def _key(request: HttpRequest, kind: str, slug: str) -> tuple[Hashable, Hashable] | None:
+    """Which page this is, and the state it must have been drawn for; None: draw it."""
     state = _states.get(kind)
     if (
         state is None
@@ -98,7 +100,7 @@ def _key(request: HttpRequest, kind: str, slug: str) -> Hashable | None:
     found = state(request, slug)
     if found is None:
         return None
-    return (kind, slug, get_language(), request.get_host(), request.scheme, found)
+    return (kind, slug, get_language(), request.get_host(), request.scheme), found
 
 
 def _filled(page: _Page, request: HttpRequest) -> str:
@@ -113,11 +115,12 @@ def page_serve(
 ) -> HttpResponse:
     """The page of ``kind`` for ``slug``: the kept one when its state still matches,
     else ``draw()``, kept when it may be."""
-    key = _key(request, kind, slug)
-    if key is None:
+    found = _key(request, kind, slug)
+    if found is None:
         return draw()
+    key, state = found
     page = _pages.get(key)
-    if page is not None and time.monotonic() - page.stored < PAGE_MAX_AGE:
+    if page is not None and page.state == state and time.monotonic() - page.stored < PAGE_MAX_AGE:
         return HttpResponse(_filled(page, request), content_type=page.content_type)
     request._page_markers = []  # type: ignore[attr-defined]
     try:
@@ -132,7 +135,7 @@ def page_serve(
         marker = f"page-marker-{secrets.token_hex(8)}"
         html = html.replace(str(nonce), marker)
         fills.append((marker, _csp_nonce))
-    page = _Page(time.monotonic(), response["Content-Type"], html, tuple(fills))
+    page = _Page(state, time.monotonic(), response["Content-Type"], html, tuple(fills))
     if _keepable(request, response):
         _store(key, page)
     if page.fills:
