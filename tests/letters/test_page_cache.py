@@ -186,6 +186,7 @@ def test_a_confirmed_signature_moves_the_count_shown(
     assert "2 people have signed" in html
     assert "data-count>2<" in html
     assert "Second Signer" in html
+    assert len(pagecache._pages) == 1  # the new drawing replaced the old one
 
 
 def test_each_language_gets_its_own_page(client, letter):
