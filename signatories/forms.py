@@ -377,6 +377,30 @@ def _numbered(label: str, count: int) -> str:
     return f"{label} ({number_format(count, force_grouping=True)})"
 
 
+# Drawn selects of the search form, by language, name, value, attributes and choices.
+_SEARCH_SELECTS: dict[tuple[object, ...], SafeString] = {}
+_SEARCH_SELECTS_MAX = 256
+
+
+class DrawnOnceSelect(forms.Select):
+    """A select drawn once per language, value, attributes and choices: drawing hundreds
+    of options through the widget templates was most of a signatories page's forms time."""
+
+    def render(self, name: str, value: object, attrs: dict[str, object] | None = None,
+               renderer: object = None) -> SafeString:  # fmt: skip
+        built = self.build_attrs(self.attrs, attrs)  # type: ignore[arg-type]
+        choices = tuple((key, str(label)) for key, label in self.choices)
+        key = (get_language(), name, str(value), tuple(sorted(built.items())), choices)
+        html = _SEARCH_SELECTS.get(key)
+        if html is None:
+            html = super().render(name, value, attrs, renderer)  # type: ignore[arg-type]
+            with _blank_selects_lock:
+                while len(_SEARCH_SELECTS) >= _SEARCH_SELECTS_MAX:
+                    del _SEARCH_SELECTS[next(iter(_SEARCH_SELECTS))]
+                _SEARCH_SELECTS[key] = html
+        return html
+
+
 class SignatorySearchForm(forms.Form):
     """The search of the public list of signatories. A GET form: every field is optional,
     and the select lists hold only what named, confirmed signatories entered."""
@@ -406,9 +430,9 @@ class SignatorySearchForm(forms.Form):
         roles = [(b.key, _numbered(b.label, b.count)) for b in breakdown.role_choices()]
         if role and role not in {key for key, _label in roles}:
             roles.append((role, role))  # beyond the list, e.g. a link someone shared
-        self.fields["role"].widget = forms.Select(choices=[("", _("Any")), *roles])
+        self.fields["role"].widget = DrawnOnceSelect(choices=[("", _("Any")), *roles])
         places = [(b.key, _numbered(b.label, b.count)) for b in breakdown.country_choices()]
-        self.fields["country"].widget = forms.Select(choices=[("", _("Any")), *places])
+        self.fields["country"].widget = DrawnOnceSelect(choices=[("", _("Any")), *places])
         self.fields["country"].error_messages["max_length"] = _("Choose a country from the list.")
 
     def clean_role(self) -> str:
