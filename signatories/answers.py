@@ -60,7 +60,7 @@ def render_with_holes(
     context: Mapping[str, object],
     *,
     key: Hashable,
-    holes: Mapping[str, object],
+    holes: Mapping[str, str],
     status: int = 200,
 ) -> HttpResponse:
     """``render(request, template, {**context, **holes})``, from a copy drawn once.
@@ -93,7 +93,7 @@ def _draw(
     template: str,
     context: Mapping[str, object],
     *,
-    holes: Mapping[str, object],
+    holes: Mapping[str, str],
 ) -> str | None:
     """The page with markers for its holes and its path; None if it used a CSRF token."""
     shadow = copy.copy(request)

@@ -13,6 +13,7 @@ from letters import ratelimits
 from letters.clients import ClientKeys
 from letters.errors import ServiceError
 from letters.models import Letter
+from letters.prepared import PreparedLookup
 from mailing.addresses import address_hash, email_normalize
 from signatories import counters, outbox
 from signatories.models import LetterSuppression, OutboxMessage, Signature
@@ -239,14 +240,18 @@ class ConfirmResult(StrEnum):
     CLOSED = "closed"  # the letter stopped counting before this signature was confirmed
 
 
+# Read by every confirm POST: compiled once (letters/prepared.py).
+_BY_TOKEN = PreparedLookup(
+    lambda digest: (
+        Signature.objects.select_related("letter").filter(token_hash=digest).order_by("pk")
+    )
+)
+
+
 def signature_for_token(*, token: str) -> Signature | None:
     if not token or len(token) > 100:
         return None
-    return (
-        Signature.objects.select_related("letter")
-        .filter(token_hash=token_hash(token=token))
-        .first()
-    )
+    return _BY_TOKEN.first(token_hash(token=token))
 
 
 def token_state(*, signature: Signature | None) -> ConfirmResult:

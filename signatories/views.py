@@ -197,7 +197,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         "closed": 409,
     }[state.value]
     done = request.method == "POST"
-    context = {
+    context: dict[str, object] = {
         "state": state.value,
         "signature": signature,
         "letter": signature.letter if signature else None,
