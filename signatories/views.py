@@ -80,7 +80,10 @@ def _inbox_page(
     holes = {"email": email, "resent_inputs": _resent_inputs(request) if correctable else ""}
     if not email:  # a bot's empty form: the page tests the address
         return render(request, template, {**context, **holes})
-    key = (letter.pk, letter.slug, letter.title, tuple(shown), correctable)
+    # Every value the page prints but the holes: what the letter shows, the sender, the
+    # subjects (in the language asked for), whether the address can be corrected.
+    key = (letter.pk, letter.slug, letter.title, sender_name, sender_address, tuple(shown),
+           correctable)  # fmt: skip
     return answers.render_with_holes(request, template, context, key=key, holes=holes)
 
 
