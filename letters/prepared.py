@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db import connection, connections
+from django.db.models import Field, Model, QuerySet
 
 # What the queryset is built with at compile time, found again among its parameters.
 _MARK = "prepared-lookup-value-4f1c9a"
@@ -120,3 +120,15 @@ def _part(compiler: Any, info: dict[str, Any], *, setters: Any) -> _Part:
     return _Part(
         model=info["model"], columns=columns, attnames=attnames, pk_at=pk_at, setters=setters
     )
+
+
+def column_sql(model: type[Model], name: str) -> str:
+    """The quoted column of ``model.name``, for the few statements written in SQL."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field) and field.column
+    return connection.ops.quote_name(field.column)
+
+
+def table_sql(model: type[Model]) -> str:
+    """The quoted table of ``model``."""
+    return connection.ops.quote_name(model._meta.db_table)

@@ -7,14 +7,14 @@ from functools import cache
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, Model, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from letters import ratelimits
 from letters.clients import ClientKeys
 from letters.errors import ServiceError
 from letters.models import Letter
-from letters.prepared import PreparedLookup
+from letters.prepared import PreparedLookup, column_sql, table_sql
 from mailing.addresses import address_hash, email_normalize
 from signatories import counters, outbox
 from signatories.models import LetterSuppression, OutboxMessage, Signature
@@ -79,17 +79,11 @@ def signature_create(
 # spent answering (docs/write-path.md); the tests count and check them like any query.
 
 
-def _column(model: type[Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    assert isinstance(field, Field) and field.column
-    return connection.ops.quote_name(field.column)
-
-
 @cache
 def _suppressed_sql() -> str:
-    table = connection.ops.quote_name(LetterSuppression._meta.db_table)
-    letter = _column(LetterSuppression, "letter")
-    address = _column(LetterSuppression, "address_hash")
+    table = table_sql(LetterSuppression)
+    letter = column_sql(LetterSuppression, "letter")
+    address = column_sql(LetterSuppression, "address_hash")
     return f"SELECT 1 FROM {table} WHERE {letter} = %s AND {address} = %s LIMIT 1"  # noqa: S608
 
 
@@ -102,9 +96,9 @@ def _suppressed(*, letter_id: int, digest: str) -> bool:
 
 @cache
 def _confirm_sql() -> str:
-    table = connection.ops.quote_name(Signature._meta.db_table)
-    status, at = _column(Signature, "status"), _column(Signature, "confirmed_at")
-    key, token = _column(Signature, "id"), _column(Signature, "token_hash")
+    table = table_sql(Signature)
+    status, at = column_sql(Signature, "status"), column_sql(Signature, "confirmed_at")
+    key, token = column_sql(Signature, "id"), column_sql(Signature, "token_hash")
     return (
         f"UPDATE {table} SET {status} = %s, {at} = %s "  # noqa: S608
         f"WHERE {key} = %s AND {token} = %s AND {status} = %s"
