@@ -12,6 +12,7 @@ import io
 import logging
 import re
 import textwrap
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -156,19 +157,39 @@ def share_card_refresh(*, letter_id: int) -> None:
     share_card_maybe_refresh(letter_id=letter_id, count=counts_get(letter_id=letter_id).all)
 
 
+# How long a queued card keeps others from queueing it again (the key below).
+QUEUED_SECONDS = 3600
+# How long a process remembers that it asked for a milestone's card: the confirmations in
+# between cost no round trip to Redis. Short beside QUEUED_SECONDS, so a card whose
+# queueing was lost is still asked for again about an hour later.
+ASKED_SECONDS = 60
+_ASKED_MAX = 1000
+_asked: dict[int, tuple[int, float]] = {}
+
+
 def share_card_maybe_refresh(*, letter_id: int, count: int) -> None:
     """Queue a new card when ``count`` has reached a milestone not drawn yet.
 
     Called after a confirmation commits, when a letter is published, and by a request
-    that finds the current card missing. Costs one cache operation; never raises: until
-    the card is drawn, requests get an older card or the fallback, and ask again an hour
-    later if this queueing was lost.
+    that finds the current card missing. Costs one cache operation the first time a
+    process sees a milestone of a letter within ``ASKED_SECONDS``, none after; never
+    raises: until the card is drawn, requests get an older card or the fallback, and ask
+    again an hour later if this queueing was lost.
     """
     from embeds.tasks import share_card_generate
 
     milestone = share_card_milestone(count)
+    now = time.monotonic()
+    asked = _asked.get(letter_id)
+    if asked is not None and asked[0] == milestone and now - asked[1] < ASKED_SECONDS:
+        return  # this process found the key set (by itself or another) a moment ago
     try:
-        if cache.add(f"share-card-queued:{letter_id}:{milestone}", 1, timeout=3600):
+        key = f"share-card-queued:{letter_id}:{milestone}"
+        if cache.add(key, 1, timeout=QUEUED_SECONDS):
             enqueue(share_card_generate, letter_id=letter_id)
     except (KombuError, RedisError, OSError, RuntimeError):  # the card can wait
         log.warning("Could not queue the share card of letter %s", letter_id)
+        return
+    if len(_asked) >= _ASKED_MAX:
+        _asked.clear()
+    _asked[letter_id] = (milestone, now)

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from letters.models import ROLE_RANK, Invitation, Letter, LetterVersion, Membership
+from letters.prepared import PreparedLookup
 
 
 def letter_list_public() -> QuerySet[Letter]:
@@ -22,12 +23,18 @@ def letter_list_index() -> QuerySet[Letter]:
     return letter_list_public().exclude(status=Letter.Status.ARCHIVED)
 
 
+# Read by every sign POST and letter page: compiled once (letters/prepared.py).
+_PUBLIC_BY_SLUG = PreparedLookup(
+    lambda slug: letter_list_public().select_related("current_version").filter(slug=slug)
+)
+
+
 def letter_get_public(*, slug: str) -> Letter:
     """A published or closed letter; drafts do not exist for the public."""
-    try:
-        return letter_list_public().select_related("current_version").get(slug=slug)
-    except Letter.DoesNotExist:
-        raise Http404("No such letter.") from None
+    letter = _PUBLIC_BY_SLUG.first(slug)
+    if letter is None:
+        raise Http404("No such letter.")
+    return letter
 
 
 @dataclass(frozen=True)

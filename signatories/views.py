@@ -6,6 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,7 +20,7 @@ from letters.pagecache import page_serve
 from letters.pages import letter_page_context
 from letters.selectors import letter_get_public
 from mailing.messages import subject_render
-from signatories import challenge, counters, flags, services, tokens
+from signatories import answers, challenge, counters, flags, services, tokens
 from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
 from signatories.live import LetterLive
 from signatories.selectors import (
@@ -63,37 +65,54 @@ def _inbox_page(
     It is the response to the POST itself, not a redirect: the address is shown to the
     person who typed it (so a typo shows) without a session, a cookie or a URL that would
     keep it in logs and histories. A reload sends the form again, which is harmless.
+    The page is drawn once per process for each letter, language and kind
+    (``signatories.answers``); only the address and the fields sent again differ.
     """
     sender_name, sender_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     # The mail is written in the language the visitor asked for, else the letter's.
     language = _language_asked(request) or letter.language
+    shown = [_subject(name, language, letter) for name in subjects]
     context = {
         "letter": letter,
-        "email": email,
         "sender_name": sender_name or settings.SITE_NAME,
         "sender_address": sender_address,
-        "subjects": [_subject(name, language, letter) for name in subjects],
-        "resent_fields": [
-            (name, value)
-            for name, values in request.POST.lists()
-            if correctable and name in _RESENT_FIELDS
-            for value in values
-        ],
+        "subjects": shown,
         "correctable": correctable,
     }
-    return render(request, template, context)
+    holes = {"email": email, "resent_inputs": _resent_inputs(request) if correctable else ""}
+    if not email:  # a bot's empty form: the page tests the address
+        return render(request, template, {**context, **holes})
+    # Every value the page prints but the holes: what the letter shows, the sender, the
+    # subjects (in the language asked for), whether the address can be corrected.
+    key = (letter.pk, letter.slug, letter.title, sender_name, sender_address, tuple(shown),
+           correctable)  # fmt: skip
+    return answers.render_with_holes(request, template, context, key=key, holes=holes)
 
 
-# Rendered subjects by (name, language, letter id, letter's last save, title).
+def _resent_inputs(request: HttpRequest) -> SafeString:
+    """The hidden fields of the form to correct the address: the first submission's."""
+    return format_html_join(
+        "",
+        '<input type="hidden" name="{}" value="{}">',
+        (
+            (name, value)
+            for name, values in request.POST.lists()
+            if name in _RESENT_FIELDS
+            for value in values
+        ),
+    )
+
+
+# Rendered subjects by (name, language, letter id, title).
 _SUBJECTS: dict[tuple[object, ...], str] = {}
 _SUBJECTS_MAX = 512
 
 
 def _subject(name: str, language: str, letter: Letter) -> str:
     """The subject of an email as its recipient will see it. The same for every signer
-    of a letter in one language until the letter is saved again, so it is rendered once
-    per process rather than on every sign request."""
-    key = (name, language, letter.pk, letter.updated_at, letter.title)
+    of a letter in one language while its title stays (the only field of the letter the
+    subjects print), so it is rendered once per process rather than on every request."""
+    key = (name, language, letter.pk, letter.title)
     subject = _SUBJECTS.get(key)
     if subject is None:
         if len(_SUBJECTS) >= _SUBJECTS_MAX:
@@ -182,14 +201,24 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         "unavailable": 409,
         "closed": 409,
     }[state.value]
-    context = {
+    done = request.method == "POST"
+    context: dict[str, object] = {
         "state": state.value,
         "signature": signature,
         "letter": signature.letter if signature else None,
-        "done": request.method == "POST",
-        "resend_form": ResendForm(),
-        "withdraw_token": tokens.withdraw_token(signature=signature) if signature else None,
+        "done": done,
     }
+    if signature is not None and done and state == services.ConfirmResult.CONFIRMED:
+        # The thank-you page: the same for every signer of the letter but for the link
+        # to withdraw (and the page's path), so drawn once per process and language.
+        letter = signature.letter
+        key = (letter.pk, letter.slug, letter.title, letter.language,
+               letter.thank_you_message, signature.show_name)  # fmt: skip
+        holes = {"withdraw_token": tokens.withdraw_token(signature=signature)}
+        template = "signatories/confirm.html"
+        return answers.render_with_holes(request, template, context, key=key, holes=holes)
+    if state == services.ConfirmResult.EXPIRED:
+        context["resend_form"] = ResendForm()
     return render(request, "signatories/confirm.html", context, status=status)
 
 

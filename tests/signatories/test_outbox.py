@@ -137,3 +137,30 @@ def test_a_signature_after_a_drain_announces_itself_at_once(client, monkeypatch)
     client.post(url, sign_data(email="third@example.org"))
     assert broker.llen("mail") == 2
     broker.delete("mail")
+
+
+def test_an_address_on_either_list_when_its_email_is_due_is_skipped():
+    """Both lists are read just before each email, in one statement: an address put on
+    the global list or on the letter's after signing gets nothing."""
+    from mailing.addresses import address_hash
+    from mailing.suppression import address_suppress
+    from signatories.models import LetterSuppression
+
+    letter, other = make_letter(), make_letter()
+    for email in ("never@example.org", "notme@example.org", "ok@example.org"):
+        services.signature_create(letter=letter, data=services.SignatureData(name="N", email=email))
+    address_suppress(email="never@example.org")
+    LetterSuppression.objects.create(
+        letter=letter, address_hash=address_hash(email="notme@example.org")
+    )
+    # On another letter's list only: still mailed for this one.
+    LetterSuppression.objects.create(
+        letter=other, address_hash=address_hash(email="ok@example.org")
+    )
+    mail.outbox.clear()
+    signer_outbox.outbox_drain()
+    assert [message.to for message in mail.outbox] == [["ok@example.org"]]
+    skipped = OutboxMessage.objects.exclude(skipped_at=None)
+    assert set(skipped.values_list("signature__email", flat=True)) == {
+        "never@example.org", "notme@example.org"
+    }  # fmt: skip

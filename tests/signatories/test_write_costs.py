@@ -138,16 +138,33 @@ def test_limits_after_the_first_one_over_are_not_counted(letter, settings):
 def test_a_first_confirmation_costs_a_read_an_update_and_one_counter_move(
     letter, django_assert_num_queries, redis_round_trips
 ):
+    make_pending_signature(letter=letter, token="warm", email="w@example.org")
     make_pending_signature(letter=letter, token="first-time", email="c@example.org")
-    # A card for this milestone was queued already: only the count is under test here.
-    cache.set(f"share-card-queued:{letter.pk}:{share_card_milestone(1)}", 1, timeout=60)
+    # The process's first confirmation of this letter asked Redis for the share card of
+    # its milestone (``SET NX``); the next ones at the same milestone remember it.
+    assert confirm(Client(), "warm").status_code == 200
+    assert share_card_milestone(1) == share_card_milestone(2)
     redis_round_trips.sent.clear()
     with django_assert_num_queries(2):  # SELECT with its letter; UPDATE ... WHERE pending
         response = confirm(Client(), "first-time")
     assert response.status_code == 200
-    # The counter's move, and the share card's milestone check that follows it.
-    assert len(redis_round_trips) == 2, redis_round_trips.sent
-    assert counters.counts_get(letter_id=letter.pk).all == 1
+    # The counter's move, nothing else.
+    assert len(redis_round_trips) == 1, redis_round_trips.sent
+    assert counters.counts_get(letter_id=letter.pk).all == 2
+
+
+def test_a_confirmation_reaching_a_new_milestone_asks_for_its_share_card_once(
+    letter, redis_round_trips
+):
+    for n in range(10):
+        make_pending_signature(letter=letter, token=f"m{n}", email=f"m{n}@example.org")
+    for n in range(9):
+        confirm(Client(), f"m{n}")
+    redis_round_trips.sent.clear()
+    assert confirm(Client(), "m9").status_code == 200  # the count reaches 10
+    # The move, the SET NX that wins, the card task published to the broker.
+    assert len(redis_round_trips) == 3, redis_round_trips.sent
+    assert cache.get(f"share-card-queued:{letter.pk}:10") == 1
 
 
 def test_a_repeated_confirmation_costs_one_read_and_moves_nothing(
