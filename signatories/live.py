@@ -1,36 +1,140 @@
-"""A public letter's facts and its live count, read together.
+"""A public letter's facts and its live count, read together, and remembered a moment.
 
 The counter JSON, the badges and the widget need both on every request. With the facts
 cached in the process (letters/facts.py), one Redis round trip reads the facts' version
 and the count: a warm request touches no database.
+
+Their answers carry ``max-age=15`` for browsers and CDNs, so a web process may also
+answer from what it read a moment ago: each process keeps the last ``LetterLive`` of each
+slug it served (the **memo**) and trusts it for ``settings.PUBLIC_READ_MEMO_SECONDS``
+(1 s by default; 0 turns it off) without asking Redis. The facts' version rides in it, so
+a letter closed, unpublished or edited is seen by every process at most that long after
+the change; a new signature likewise. Only what came through Redis is kept: an unknown
+slug, a draft, or an answer read from the database while Redis is unavailable is never
+remembered, and at most ``MEMO_SLUGS`` slugs are (the oldest read leaves first).
+
+A ``LetterLive`` also carries the finished parts of the answers built from it (``part``:
+ETags, JSON, SVG and widget bodies), so that a read the memo answers only builds the
+HttpResponse. A fresh read that finds the same facts and counts keeps the parts.
+
+The letter page, the confirm page and the organizer's pages read the count from Redis
+themselves (``counters.counts_get``): the memo never answers them.
 """
 
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
 
 from letters.facts import LetterFacts, facts_get
 from signatories import counters
+
+# Slugs remembered per process; the one read longest ago leaves first.
+MEMO_SLUGS = 500
+# Parts kept per letter: a few views times a few languages and widget options.
+MEMO_PARTS = 64
 
 
 @dataclass(frozen=True)
 class LetterLive:
     facts: LetterFacts
     counts: counters.Counts
+    # Finished parts of the answers built from these facts and counts; see ``part``.
+    parts: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def part[T](self, key: Hashable, make: Callable[[], T]) -> T:
+        """What ``make()`` returns, built once for these facts and counts.
+
+        ``key`` must name everything else the part depends on (the view, the query
+        options, the language). Two threads may both build a missing part: same result.
+        """
+        try:
+            return self.parts[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = make()
+            if len(self.parts) < MEMO_PARTS:
+                self.parts[key] = value
+            return value
+
+
+@dataclass(frozen=True)
+class _Held:
+    read_at: float
+    live: LetterLive
+
+
+_memo: dict[str, _Held] = {}
+# Reads need no lock (a dict lookup is atomic); writes take it so that evicting the oldest
+# entry never races another thread's write (gthread workers).
+_lock = threading.Lock()
+
+
+def _now() -> float:
+    """The memo's clock (the tests move it)."""
+    return time.monotonic()
 
 
 def _fetch(letter_id: int, key: str) -> tuple[str | None, counters.Counts]:
     return counters.counts_get_with(letter_id=letter_id, key=key)
 
 
-def _fallback(letter_id: int) -> counters.Counts:
-    # Redis unavailable (or not configured): counts_get counts the rows or reads the
-    # embedded default's local cache.
-    return counters.counts_get(letter_id=letter_id)
-
-
 def letter_live_get(*, slug: str) -> LetterLive | None:
-    """The facts and counts of the published or closed letter with this slug, or None."""
-    found = facts_get(slug=slug, fetch=_fetch, fallback=_fallback)
+    """The facts and counts of the published or closed letter with this slug, or None;
+    possibly as this process read them up to PUBLIC_READ_MEMO_SECONDS ago."""
+    window = settings.PUBLIC_READ_MEMO_SECONDS
+    held = _memo.get(slug)
+    started = _now()
+    if held is not None and started - held.read_at < window:
+        return held.live
+    fell_back = False
+
+    def fallback(letter_id: int) -> counters.Counts:
+        # Redis unavailable (or not configured), or the slug changed letters: counts_get
+        # counts the rows or reads the embedded default's local cache. Not remembered.
+        nonlocal fell_back
+        fell_back = True
+        return counters.counts_get(letter_id=letter_id)
+
+    found = facts_get(slug=slug, fetch=_fetch, fallback=fallback)
     if found is None:
+        if held is not None:
+            _forget(slug)
         return None
     facts, counts = found
-    return LetterLive(facts=facts, counts=counts)
+    if fell_back or window <= 0:
+        if held is not None:
+            _forget(slug)
+        return LetterLive(facts=facts, counts=counts)
+    if held is not None and held.live.facts is facts and held.live.counts == counts:
+        live = held.live  # nothing changed: keep the parts already built
+    else:
+        live = LetterLive(facts=facts, counts=counts)
+    _store(slug, _Held(read_at=started, live=live))
+    return live
+
+
+def _store(slug: str, held: _Held) -> None:
+    with _lock:
+        # Re-inserted at the end, so the first entry is the one read longest ago.
+        _memo.pop(slug, None)
+        if len(_memo) >= MEMO_SLUGS:
+            del _memo[next(iter(_memo))]
+        _memo[slug] = held
+
+
+def _forget(slug: str) -> None:
+    with _lock:
+        _memo.pop(slug, None)
+
+
+def memo_forget_all() -> None:
+    """Drop everything this process remembers (the tests start each from nothing)."""
+    with _lock:
+        _memo.clear()
+
+
+def memo_size() -> int:
+    return len(_memo)

@@ -7,12 +7,21 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from mailing.breaker import breakers_reset
+from signatories.live import memo_forget_all
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hasher() -> Iterator[None]:
     """Hashing with MD5 keeps the suite fast; production keeps Django's default hashers."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_public_read_memo() -> Iterator[None]:
+    """Each read asks Redis, so a test sees a change in the very next answer; the tests of
+    the memo (tests/embeds/test_read_memo.py) turn it on."""
+    with override_settings(PUBLIC_READ_MEMO_SECONDS=0):
         yield
 
 
@@ -29,3 +38,4 @@ def _empty_cache() -> None:
     Redis server skipped after an earlier test's failure."""
     breakers_reset()
     cache.clear()
+    memo_forget_all()

@@ -3,6 +3,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from django.conf import settings
+from redis.connection import AbstractConnection
 
 
 @pytest.fixture(autouse=True)
@@ -18,3 +19,20 @@ def broker() -> Iterator[redis.Redis]:
     client.flushdb()
     yield client
     client.flushdb()
+
+
+class RoundTrips(list):
+    """What redis-py sends to any Redis server, one entry per round trip."""
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch) -> RoundTrips:
+    trips = RoundTrips()
+    real = AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        trips.append(command)
+        return real(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return trips
