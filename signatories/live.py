@@ -33,9 +33,10 @@ from letters.facts import LetterFacts, facts_get
 from signatories import counters
 
 # Slugs remembered per process; the one read longest ago leaves first.
-MEMO_SLUGS = 500
-# Parts kept per letter: a few views times a few languages and widget options.
-MEMO_PARTS = 64
+MEMO_SLUGS = 256
+# Parts kept per letter: an ETag and a body for each of four views, and a few more widget
+# options. With widget bodies of about 3 KB, the memo stays near 12 MB at worst.
+MEMO_PARTS = 16
 
 
 @dataclass(frozen=True)

@@ -186,3 +186,14 @@ def test_the_signers_letter_page_shows_the_exact_count_while_the_memo_lags(clock
     assert client.get(url("api", letter)).json()["signature_count"] == 3  # memo, in the window
     page = client.get(letter.get_absolute_url()).content.decode()
     assert "<span data-count>4</span>" in page
+
+
+def test_the_parts_kept_per_letter_are_bounded(clock, client, letter, monkeypatch):
+    monkeypatch.setattr(live, "MEMO_PARTS", 4)
+    path = url("widget", letter)
+    for theme in ["light", "dark"]:
+        for size in ["full", "compact"]:
+            for goal in ["0", "1"]:
+                response = client.get(f"{path}?theme={theme}&size={size}&goal={goal}")
+                assert response.status_code == 200
+    assert len(live._memo[letter.slug].live.parts) == 4
