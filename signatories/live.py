@@ -15,7 +15,8 @@ remembered, and at most ``MEMO_SLUGS`` slugs are (the oldest read leaves first).
 
 A ``LetterLive`` also carries the finished parts of the answers built from it (``part``:
 ETags, JSON, SVG and widget bodies), so that a read the memo answers only builds the
-HttpResponse. A fresh read that finds the same facts and counts keeps the parts.
+HttpResponse. A fresh read that finds the same facts and counts, and the letter still as open as it
+was, keeps the parts.
 
 The letter page, the confirm page and the organizer's pages read the count from Redis
 themselves (``counters.counts_get``): the memo never answers them.
@@ -65,6 +66,9 @@ class LetterLive:
 class _Held:
     read_at: float
     live: LetterLive
+    # Whether the letter was open when read: its closing time may pass with nothing else
+    # changing, and the parts say "open".
+    open: bool
 
 
 _memo: dict[str, _Held] = {}
@@ -109,11 +113,17 @@ def letter_live_get(*, slug: str) -> LetterLive | None:
         if held is not None:
             _forget(slug)
         return LetterLive(facts=facts, counts=counts)
-    if held is not None and held.live.facts is facts and held.live.counts == counts:
+    is_open = facts.is_open
+    if (
+        held is not None
+        and held.live.facts is facts
+        and held.live.counts == counts
+        and held.open == is_open
+    ):
         live = held.live  # nothing changed: keep the parts already built
     else:
         live = LetterLive(facts=facts, counts=counts)
-    _store(slug, _Held(read_at=started, live=live))
+    _store(slug, _Held(read_at=started, live=live, open=is_open))
     return live
 
 

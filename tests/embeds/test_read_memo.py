@@ -3,8 +3,11 @@ PUBLIC_READ_MEMO_SECONDS a read asks neither Redis nor the database; after it, e
 Redis round trip; a change is seen by then; unknown slugs are never kept; the memo is
 bounded. The memo's clock is ``live._now``, which these tests move."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
 from config.handlers import SiteWSGIHandler
 from letters import services
@@ -197,3 +200,17 @@ def test_the_parts_kept_per_letter_are_bounded(clock, client, letter, monkeypatc
                 response = client.get(f"{path}?theme={theme}&size={size}&goal={goal}")
                 assert response.status_code == 200
     assert len(live._memo[letter.slug].live.parts) == 4
+
+
+def test_a_closing_time_that_passes_is_seen_once_the_window_has_passed(clock, client, monkeypatch):
+    closes = timezone.now() + timedelta(hours=1)
+    letter = make_letter(closes_at=closes)
+    assert client.get(url("api", letter)).json()["open"] is True
+    clock.move(WINDOW)
+    assert client.get(url("api", letter)).json()["open"] is True  # parts kept
+    later = closes + timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert client.get(url("api", letter)).json()["open"] is True  # in the window
+    clock.move(WINDOW)
+    data = client.get(url("api", letter)).json()
+    assert (data["status"], data["open"]) == ("closed", False)
