@@ -54,6 +54,19 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if not value >= minimum:  # also refuses nan
+        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -160,6 +173,10 @@ PUBLIC_READ_MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
+# How long, in seconds, a web process answers the hot public reads (counter JSON, badges,
+# widget) from the letter's facts and count it read last, without asking Redis again
+# (signatories/live.py). Their answers carry max-age=15 anyway; 0 reads Redis every time.
+PUBLIC_READ_MEMO_SECONDS = env_float("PUBLIC_READ_MEMO_SECONDS", 1.0)
 
 # One field template for every form (templates/forms/field.html); "django.forms" above lets
 # this renderer find Django's own widget templates.

@@ -76,13 +76,22 @@ def widget(request: HttpRequest, slug: str) -> HttpResponse:
         return _not_found()
     letter, counts = live.facts, live.counts
     options = snippets.WidgetOptions.from_query(request.GET, letter=letter)
-    parts = letter_etag_parts(letter=letter, counts=counts)
-    etag = etag_for("widget", *parts, options.key, *_widget_scripts())
+    etag = live.part(
+        ("widget.etag", options.key),
+        lambda: etag_for(
+            "widget",
+            *letter_etag_parts(letter=letter, counts=counts),
+            options.key,
+            *_widget_scripts(),
+        ),
+    )
+
+    def render() -> bytes:
+        with translation.override(options.lang):
+            return widget_html(letter=letter, options=options, count=counts.all).encode()
 
     def build() -> HttpResponse:
-        with translation.override(options.lang):
-            body = widget_html(letter=letter, options=options, count=counts.all)
-        response = HttpResponse(body)
+        response = HttpResponse(live.part(("widget.body", options.key), render))
         response["Content-Language"] = options.lang
         return response
 
@@ -109,11 +118,16 @@ def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
     if live is None:
         return _not_found()
     letter, counts = live.facts, live.counts
-    etag = etag_for("badge", *letter_etag_parts(letter=letter, counts=counts))
+    etag = live.part(
+        "badge.etag", lambda: etag_for("badge", *letter_etag_parts(letter=letter, counts=counts))
+    )
+
+    def render() -> bytes:
+        with translation.override(letter.language):
+            return badge.badge_svg(letter=letter, count=counts.all).encode()
 
     def build() -> HttpResponse:
-        with translation.override(letter.language):
-            svg = badge.badge_svg(letter=letter, count=counts.all)
+        svg = live.part("badge.body", render)
         return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
     return respond(request, etag=etag, build=build)
@@ -125,11 +139,17 @@ def shields(request: HttpRequest, slug: str) -> HttpResponse:
     if live is None:
         return json_error(404, f"No published letter has the slug {slug!r}.")
     letter, counts = live.facts, live.counts
-    etag = etag_for("shields", *letter_etag_parts(letter=letter, counts=counts))
+    etag = live.part(
+        "shields.etag",
+        lambda: etag_for("shields", *letter_etag_parts(letter=letter, counts=counts)),
+    )
+
+    def render() -> bytes:
+        with translation.override(letter.language):
+            return bytes(JsonResponse(badge.shields_payload(count=counts.all)).content)
 
     def build() -> HttpResponse:
-        with translation.override(letter.language):
-            return JsonResponse(badge.shields_payload(count=counts.all))
+        return HttpResponse(live.part("shields.body", render), content_type="application/json")
 
     return respond(request, etag=etag, build=build)
 

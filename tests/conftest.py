@@ -8,12 +8,21 @@ from django.test import override_settings
 from redis.connection import AbstractConnection
 
 from mailing.breaker import breakers_reset
+from signatories.live import memo_forget_all
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hasher() -> Iterator[None]:
     """Hashing with MD5 keeps the suite fast; production keeps Django's default hashers."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_public_read_memo() -> Iterator[None]:
+    """Each read asks Redis, so a test sees a change in the very next answer; the tests of
+    the memo (tests/embeds/test_read_memo.py) turn it on."""
+    with override_settings(PUBLIC_READ_MEMO_SECONDS=0):
         yield
 
 
@@ -34,16 +43,16 @@ def _empty_cache() -> None:
     breakers_reset()
     cache.clear()
     page_forget_all()
+    memo_forget_all()
 
 
-class RoundTrips:
-    """Counts what redis-py sends to any Redis server; the commands still run."""
+class RoundTrips(list[bytes]):
+    """What redis-py sends to any Redis server, one entry per round trip (the start of
+    each); the commands still run."""
 
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def __len__(self) -> int:
-        return len(self.sent)
+    @property
+    def sent(self) -> list[bytes]:
+        return self
 
 
 @pytest.fixture
@@ -53,7 +62,7 @@ def redis_round_trips(monkeypatch) -> RoundTrips:
 
     def counted(self, command, check_health=True):
         first = command[0] if isinstance(command, list | tuple) else command
-        trips.sent.append(bytes(first)[:60])
+        trips.append(bytes(first)[:60])
         return real(self, command, check_health)
 
     monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)

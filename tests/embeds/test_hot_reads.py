@@ -13,7 +13,6 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
-from redis.connection import AbstractConnection
 
 from config.handlers import SiteWSGIHandler
 from embeds import snippets
@@ -236,23 +235,6 @@ def test_the_facts_read_open_and_status_as_the_letter_does(fields):
     assert letter_facts.is_open == letter.is_open
     assert letter_facts.public_status == letter.public_status
     assert letter_facts.get_absolute_url() == letter.get_absolute_url()
-
-
-class RoundTrips(list):
-    """What redis-py sends to any Redis server, one entry per round trip."""
-
-
-@pytest.fixture
-def redis_round_trips(monkeypatch) -> RoundTrips:
-    trips = RoundTrips()
-    real = AbstractConnection.send_packed_command
-
-    def counted(self, command, check_health=True):
-        trips.append(command)
-        return real(self, command, check_health)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
-    return trips
 
 
 @pytest.mark.parametrize("handler", ["whole", "short"])
