@@ -24,6 +24,8 @@ from signatories import answers, challenge, counters, flags, services, tokens
 from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
 from signatories.live import LetterLive
 from signatories.selectors import (
+    BadPosition,
+    Position,
     signatory_breakdown,
     signatory_page_numbered,
     signatory_search_page,
@@ -310,11 +312,29 @@ def challenge_new(request: HttpRequest) -> JsonResponse:
 @require_GET
 def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     """Every named, confirmed signatory of a letter, verified ones first; searchable, with
-    a breakdown by country and profession. Its first page is kept for anonymous visitors
-    (letters/pagecache.py)."""
+    a breakdown by country and profession. Its first page, and those reached by a valid
+    position link, are kept for anonymous visitors (letters/pagecache.py)."""
     return page_serve(
-        request, kind="signatories", slug=slug, draw=lambda: _signatory_list(request, slug)
+        request,
+        kind="signatories",
+        slug=slug,
+        draw=lambda: _signatory_list(request, slug),
+        query=_is_position_link(request),
     )
+
+
+def _is_position_link(request: HttpRequest) -> bool:
+    """Whether the query string is only a valid position (``?after=`` or ``?before=``, as
+    the page's "Older"/"Newer" links give them): such pages are kept too, apart. Any other
+    query (a search, a bad position, a tracking tag) is drawn each time."""
+    fields = list(request.GET.lists())
+    if len(fields) != 1 or fields[0][0] not in ("after", "before") or len(fields[0][1]) != 1:
+        return False
+    try:
+        Position.decode(fields[0][1][0])
+    except BadPosition:
+        return False
+    return True
 
 
 def _signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
