@@ -1,7 +1,9 @@
 """What signatories adds to the letter pages of letters (registered in apps.py)."""
 
 import contextlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,9 +22,10 @@ from letters.models import Letter, signing_is_open
 from letters.pagecache import page_forget_all, page_marker
 from letters.selectors import INDEX_SIZE, letter_list_index
 from signatories import challenge, counters
+from signatories.counters import Counts
 from signatories.forms import SignForm, form_stamp
 from signatories.live import LetterLive, letter_live_get
-from signatories.selectors import signatory_showcase, signatory_top_countries
+from signatories.selectors import Breakdown, signatory_showcase, signatory_top_countries
 
 # A safety net only: the block is redrawn as soon as the count or the letter's version moves.
 SHOWCASE_CACHE_SECONDS = 60
@@ -110,6 +113,8 @@ def signatories_page_state(request: HttpRequest, slug: str) -> Hashable | None:
         return None
     if live.version is None:
         page_forget_all()
+        with _breakdowns_lock:
+            _breakdowns.clear()
         return None
     request.letter_live = live  # type: ignore[attr-defined]
     counts = live.counts
@@ -217,3 +222,35 @@ def index_part(*, letters: Sequence[Letter]) -> dict[int, dict[str, object]]:
     count) to order it by."""
     counts = counters.counts_get_many(letter_ids=[letter.pk for letter in letters])
     return {pk: {"counts": each, "activity": each.all} for pk, each in counts.items()}
+
+
+# Breakdowns drawn per process: (letter, version, counts, language) -> HTML.
+_BREAKDOWNS_KEPT = 100
+_breakdowns: OrderedDict[Hashable, SafeString] = OrderedDict()
+_breakdowns_lock = threading.Lock()
+
+
+def breakdown_html(
+    *, letter_id: int, breakdown: Breakdown, counts: Counts, live: LetterLive | None
+) -> SafeString:
+    """The "Who signed" tables of the signatories page, drawn once per process for each
+    state of the letter (its facts version and count, as ``signatories_page_state``
+    reads them) and language, and reused by every page of the list: they are letter-wide,
+    and drawing them was a large part of a page reached by a position link. Drawn each
+    time without a version (Redis down)."""
+
+    def draw() -> SafeString:
+        context = {"breakdown": breakdown, "counts": counts}
+        return mark_safe(render_to_string("letters/_breakdown.html", context))  # noqa: S308
+
+    if live is None or live.version is None or live.facts.id != letter_id:
+        return draw()
+    key = (letter_id, live.version, counts.updated, counts.all, counts.hidden, get_language())
+    html = _breakdowns.get(key)
+    if html is None:
+        html = draw()
+        with _breakdowns_lock:
+            _breakdowns[key] = html
+            while len(_breakdowns) > _BREAKDOWNS_KEPT:
+                _breakdowns.popitem(last=False)
+    return html

@@ -23,6 +23,7 @@ from mailing.messages import subject_render
 from signatories import answers, challenge, counters, flags, services, tokens
 from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
 from signatories.live import LetterLive
+from signatories.pages import breakdown_html
 from signatories.selectors import (
     BadPosition,
     Position,
@@ -346,7 +347,13 @@ def _signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
         counts = counters.counts_get(letter_id=letter.pk)
     breakdown = signatory_breakdown(letter_id=letter.pk)
     form = SignatorySearchForm(request.GET, breakdown=breakdown)
-    context = {"letter": letter, "counts": counts, "breakdown": breakdown, "form": form}
+    drawn = breakdown_html(
+        letter_id=letter.pk,
+        breakdown=breakdown,
+        counts=counts,
+        live=live if isinstance(live, LetterLive) else None,
+    )
+    context = {"letter": letter, "counts": counts, "breakdown_html": drawn, "form": form}
     if not form.is_valid():
         return render(request, "letters/signatories.html", context, status=400)
     query, after, before = form.query(), form.cleaned_data["after"], form.cleaned_data["before"]

@@ -415,3 +415,21 @@ def test_a_position_page_is_drawn_right_while_redis_is_stopped(client, private_r
     Signature.objects.filter(pk=first.pk).update(name="Renamed while Redis was away")
     html = client.get(path).content.decode()
     assert "Renamed while Redis was away" in html and "page-marker" not in html
+
+
+def test_the_breakdown_drawn_once_leaves_every_page_with_the_name_that_leaves(
+    client, letter, django_capture_on_commit_callbacks
+):
+    leaving = make_signature(letter=letter, name="Leaving Soon", role="Astronaut")
+    staying = make_signature(letter=letter, name="Staying", role="Baker")
+    counters.counts_rebuild(letter_id=letter.pk, expected="*")
+    staying.refresh_from_db()
+    first = reverse("signatories:list", args=[letter.slug])
+    drawn_each_time = deep_path(letter, staying) + "&utm_source=x"
+    assert "Astronaut" in client.get(first).content.decode()
+    assert "Astronaut" in client.get(drawn_each_time).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        signatories.signature_withdraw(signature=leaving)
+    for path in (drawn_each_time, first, deep_path(letter, staying)):
+        html = client.get(path).content.decode()
+        assert "Astronaut" not in html and "Baker" in html
