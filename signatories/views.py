@@ -22,8 +22,8 @@ from letters.selectors import letter_get_public
 from mailing.messages import subject_render
 from signatories import answers, challenge, counters, flags, services, tokens
 from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
-from signatories.live import LetterLive
-from signatories.pages import breakdown_html
+from signatories.live import LetterLive, letter_live_get
+from signatories.pages import breakdown_html, signatory_items_html
 from signatories.selectors import (
     BadPosition,
     Position,
@@ -341,9 +341,14 @@ def _is_position_link(request: HttpRequest) -> bool:
 def _signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_get_public(slug=slug)
     live = getattr(request, "letter_live", None)
-    if isinstance(live, LetterLive) and live.facts.id == letter.pk:
+    if not isinstance(live, LetterLive):
+        # A page drawn for this request alone (a search, a personal request): the same
+        # one round trip as the count, and the version the breakdown is drawn for.
+        live = letter_live_get(slug=slug)
+    if live is not None and live.facts.id == letter.pk:
         counts = live.counts
     else:
+        live = None
         counts = counters.counts_get(letter_id=letter.pk)
     breakdown = signatory_breakdown(letter_id=letter.pk)
     form = SignatorySearchForm(request.GET, breakdown=breakdown)
@@ -351,7 +356,7 @@ def _signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
         letter_id=letter.pk,
         breakdown=breakdown,
         counts=counts,
-        live=live if isinstance(live, LetterLive) else None,
+        live=live,
     )
     context = {"letter": letter, "counts": counts, "breakdown_html": drawn, "form": form}
     if not form.is_valid():
@@ -363,4 +368,6 @@ def _signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         page = signatory_search_page(letter=letter, query=query, after=after, before=before)
     context["results" if query.narrows else "page"] = page
+    if not query.narrows:
+        context["page_items"] = signatory_items_html(page.items)
     return render(request, "letters/signatories.html", context)

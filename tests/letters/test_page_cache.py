@@ -433,3 +433,28 @@ def test_the_breakdown_drawn_once_leaves_every_page_with_the_name_that_leaves(
     for path in (drawn_each_time, first, deep_path(letter, staying)):
         html = client.get(path).content.decode()
         assert "Astronaut" not in html and "Baker" in html
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_rows_drawn_in_python_are_those_of_the_template(letter, language):
+    from django.template.loader import render_to_string
+    from django.utils import timezone, translation
+
+    from signatories.pages import signatory_items_html
+
+    signatures = [
+        make_signature(
+            letter=letter, name="<b>Ada</b> & Co", role="Poet", organization="O'Brien & Sons",
+            country="FR", city="Lyon", comment='"Yes" <i>please</i>',
+            verified_at=timezone.now(), verification_method="contact",
+        ),
+        make_signature(letter=letter, name="Only Role", role="Baker"),
+        make_signature(letter=letter, name="Only Org", organization="ACME"),
+        make_signature(letter=letter, name="Only City", city="Ghent"),
+        make_signature(letter=letter, name="Only Country", country="BE"),
+        make_signature(letter=letter, name="Plain"),
+    ]  # fmt: skip
+    rows = list(Signature.objects.filter(pk__in=[s.pk for s in signatures]).order_by("pk"))
+    with translation.override(language):
+        drawn = render_to_string("letters/_signatory_list.html", {"signatures": rows})
+        assert str(signatory_items_html(rows)) == drawn
