@@ -15,7 +15,8 @@ What differs between two responses of the same page is drawn as a **marker**
 nonce if the page uses one (it must be the nonce of that response's header).
 
 A page is drawn, and not kept, for a visitor with a personal cookie (``request_is_personal``:
-maybe an organizer), a URL with a query string, a page drawn for the visitor alone
+maybe an organizer), a URL with a query string (but a position link the view vouches
+for, kept apart: ``page_serve(query=True)``), a page drawn for the visitor alone
 (``page_is_personal``: the proof of work switched on for their network), an answer other
 than 200 or one that sets a cookie, and whenever the state cannot be read (Redis down).
 
@@ -39,6 +40,9 @@ from letters.http import request_is_personal
 
 # Pages kept per process (a letter page is some 50 kB: at most about 25 MB).
 MAX_PAGES = 500
+# Pages reached by a position link (``page_serve(query=...)``) kept per process, apart:
+# a crawler walking the positions of a long list cannot push out the pages above.
+MAX_QUERY_PAGES = 200
 # The longest a page is used, in seconds, even when its state still matches.
 PAGE_MAX_AGE = 60.0
 
@@ -58,6 +62,7 @@ class _Page:
 
 _states: dict[str, PageState] = {}
 _pages: OrderedDict[Hashable, _Page] = OrderedDict()
+_query_pages: OrderedDict[Hashable, _Page] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -86,13 +91,16 @@ def _csp_nonce(request: HttpRequest) -> str:
     return str(get_nonce(request))
 
 
-def _key(request: HttpRequest, kind: str, slug: str) -> tuple[Hashable, Hashable] | None:
+def _key(
+    request: HttpRequest, kind: str, slug: str, query: bool
+) -> tuple[Hashable, Hashable] | None:
     """Which page this is, and the state it must have been drawn for; None: draw it."""
     state = _states.get(kind)
+    query_string = request.META.get("QUERY_STRING", "")
     if (
         state is None
         or request.method != "GET"
-        or request.META.get("QUERY_STRING")
+        or bool(query_string) != query
         or request_is_personal(request)
         or request.user.is_authenticated
     ):
@@ -100,7 +108,8 @@ def _key(request: HttpRequest, kind: str, slug: str) -> tuple[Hashable, Hashable
     found = state(request, slug)
     if found is None:
         return None
-    return (kind, slug, get_language(), request.get_host(), request.scheme), found
+    page = (kind, slug, get_language(), request.get_host(), request.scheme, query_string)
+    return page, found
 
 
 def _filled(page: _Page, request: HttpRequest) -> str:
@@ -111,15 +120,26 @@ def _filled(page: _Page, request: HttpRequest) -> str:
 
 
 def page_serve(
-    request: HttpRequest, *, kind: str, slug: str, draw: Callable[[], HttpResponse]
+    request: HttpRequest,
+    *,
+    kind: str,
+    slug: str,
+    draw: Callable[[], HttpResponse],
+    query: bool = False,
 ) -> HttpResponse:
     """The page of ``kind`` for ``slug``: the kept one when its state still matches,
-    else ``draw()``, kept when it may be."""
-    found = _key(request, kind, slug)
+    else ``draw()``, kept when it may be.
+
+    ``query``: the caller vouches that this request's query string names a page kept
+    like the others (a valid position link): it is then part of the key, and the page
+    is kept apart (``MAX_QUERY_PAGES``). Without it, a request with a query string is
+    drawn and not kept."""
+    found = _key(request, kind, slug, query)
     if found is None:
         return draw()
     key, state = found
-    page = _pages.get(key)
+    kept = _query_pages if query else _pages
+    page = kept.get(key)
     if page is not None and page.state == state and time.monotonic() - page.stored < PAGE_MAX_AGE:
         return HttpResponse(_filled(page, request), content_type=page.content_type)
     request._page_markers = []  # type: ignore[attr-defined]
@@ -137,7 +157,7 @@ def page_serve(
         fills.append((marker, _csp_nonce))
     page = _Page(state, time.monotonic(), response["Content-Type"], html, tuple(fills))
     if _keepable(request, response):
-        _store(key, page)
+        _store(kept, key, page, MAX_QUERY_PAGES if query else MAX_PAGES)
     if page.fills:
         response.content = _filled(page, request)
     return response
@@ -153,12 +173,12 @@ def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
-def _store(key: Hashable, page: _Page) -> None:
+def _store(kept: OrderedDict[Hashable, _Page], key: Hashable, page: _Page, limit: int) -> None:
     with _lock:
-        _pages[key] = page
-        _pages.move_to_end(key)
-        while len(_pages) > MAX_PAGES:
-            _pages.popitem(last=False)
+        kept[key] = page
+        kept.move_to_end(key)
+        while len(kept) > limit:
+            kept.popitem(last=False)
 
 
 def page_forget_all() -> None:
@@ -166,3 +186,4 @@ def page_forget_all() -> None:
     meanwhile may not have replaced their versions)."""
     with _lock:
         _pages.clear()
+        _query_pages.clear()

@@ -1,17 +1,21 @@
 """What signatories adds to the letter pages of letters (registered in apps.py)."""
 
 import contextlib
+import threading
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from redis import RedisError
 
 from letters.facts import FACTS_MAX_AGE, index_version_key, version_claim
@@ -20,9 +24,10 @@ from letters.models import Letter, signing_is_open
 from letters.pagecache import page_forget_all, page_marker
 from letters.selectors import INDEX_SIZE, letter_list_index
 from signatories import challenge, counters
+from signatories.counters import Counts
 from signatories.forms import SignForm, form_stamp
 from signatories.live import LetterLive, letter_live_get
-from signatories.selectors import signatory_showcase, signatory_top_countries
+from signatories.selectors import Breakdown, signatory_showcase, signatory_top_countries
 
 # A safety net only: the block is redrawn as soon as the count or the letter's version moves.
 SHOWCASE_CACHE_SECONDS = 60
@@ -110,6 +115,8 @@ def signatories_page_state(request: HttpRequest, slug: str) -> Hashable | None:
         return None
     if live.version is None:
         page_forget_all()
+        with _breakdowns_lock:
+            _breakdowns.clear()
         return None
     request.letter_live = live  # type: ignore[attr-defined]
     counts = live.counts
@@ -217,3 +224,70 @@ def index_part(*, letters: Sequence[Letter]) -> dict[int, dict[str, object]]:
     count) to order it by."""
     counts = counters.counts_get_many(letter_ids=[letter.pk for letter in letters])
     return {pk: {"counts": each, "activity": each.all} for pk, each in counts.items()}
+
+
+# Breakdowns drawn per process: (letter, version, counts, language) -> HTML.
+_BREAKDOWNS_KEPT = 100
+_breakdowns: OrderedDict[Hashable, SafeString] = OrderedDict()
+_breakdowns_lock = threading.Lock()
+
+
+def breakdown_html(
+    *, letter_id: int, breakdown: Breakdown, counts: Counts, live: LetterLive | None
+) -> SafeString:
+    """The "Who signed" tables of the signatories page, drawn once per process for each
+    state of the letter (its facts version and count, as ``signatories_page_state``
+    reads them) and language, and reused by every page of the list: they are letter-wide,
+    and drawing them was a large part of a page reached by a position link. Drawn each
+    time without a version (Redis down)."""
+
+    def draw() -> SafeString:
+        context = {"breakdown": breakdown, "counts": counts}
+        return mark_safe(render_to_string("letters/_breakdown.html", context))  # noqa: S308
+
+    if live is None or live.version is None or live.facts.id != letter_id:
+        return draw()
+    key = (letter_id, live.version, counts.updated, counts.all, counts.hidden, get_language())
+    html = _breakdowns.get(key)
+    if html is None:
+        html = draw()
+        with _breakdowns_lock:
+            _breakdowns[key] = html
+            while len(_breakdowns) > _BREAKDOWNS_KEPT:
+                _breakdowns.popitem(last=False)
+    return html
+
+
+def signatory_items_html(signatures: Iterable[Any]) -> SafeString:
+    """The ``<li>`` of each signature, as ``letters/_signatory.html`` draws it, drawn in
+    Python: fifty includes of that template were most of the CPU of a list page drawn.
+    tests/letters/test_page_cache.py holds the two to the same bytes."""
+    verified_label = conditional_escape(gettext("Verified by the organizers"))
+    parts: list[str] = []
+    for s in signatures:
+        verified = s.verified_at
+        parts.append('<li class="verified">' if verified else "<li>")
+        parts.append(f'<span class="name">{conditional_escape(s.name)}</span>')
+        if verified:
+            parts.append(
+                f'<span class="verified-badge" title="{verified_label}">'
+                f'<span aria-hidden="true">✓</span> {verified_label}</span>'
+            )
+        role, organization = s.role, s.organization
+        if role or organization:
+            comma = ", " if role and organization else ""
+            parts.append(
+                f'<span class="role">{conditional_escape(role)}{comma}'
+                f"{conditional_escape(organization)}</span>"
+            )
+        country, city = s.country, s.city
+        if country or city:
+            comma = ", " if city and country else ""
+            parts.append(
+                f'<span class="place">{conditional_escape(city)}{comma}'
+                f"{conditional_escape(country.name)}</span>"
+            )
+        if s.comment:
+            parts.append(f'<q class="comment">{conditional_escape(s.comment)}</q>')
+        parts.append("</li>\n")  # the template ends with a line break
+    return mark_safe("".join(parts))  # noqa: S308

@@ -22,8 +22,11 @@ from letters.selectors import letter_get_public
 from mailing.messages import subject_render
 from signatories import answers, challenge, counters, flags, services, tokens
 from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
-from signatories.live import LetterLive
+from signatories.live import LetterLive, letter_live_get
+from signatories.pages import breakdown_html, signatory_items_html
 from signatories.selectors import (
+    BadPosition,
+    Position,
     signatory_breakdown,
     signatory_page_numbered,
     signatory_search_page,
@@ -310,23 +313,52 @@ def challenge_new(request: HttpRequest) -> JsonResponse:
 @require_GET
 def signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     """Every named, confirmed signatory of a letter, verified ones first; searchable, with
-    a breakdown by country and profession. Its first page is kept for anonymous visitors
-    (letters/pagecache.py)."""
+    a breakdown by country and profession. Its first page, and those reached by a valid
+    position link, are kept for anonymous visitors (letters/pagecache.py)."""
     return page_serve(
-        request, kind="signatories", slug=slug, draw=lambda: _signatory_list(request, slug)
+        request,
+        kind="signatories",
+        slug=slug,
+        draw=lambda: _signatory_list(request, slug),
+        query=_is_position_link(request),
     )
+
+
+def _is_position_link(request: HttpRequest) -> bool:
+    """Whether the query string is only a valid position (``?after=`` or ``?before=``, as
+    the page's "Older"/"Newer" links give them): such pages are kept too, apart. Any other
+    query (a search, a bad position, a tracking tag) is drawn each time."""
+    fields = list(request.GET.lists())
+    if len(fields) != 1 or fields[0][0] not in ("after", "before") or len(fields[0][1]) != 1:
+        return False
+    try:
+        Position.decode(fields[0][1][0])
+    except BadPosition:
+        return False
+    return True
 
 
 def _signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     letter = letter_get_public(slug=slug)
     live = getattr(request, "letter_live", None)
-    if isinstance(live, LetterLive) and live.facts.id == letter.pk:
+    if not isinstance(live, LetterLive):
+        # A page drawn for this request alone (a search, a personal request): the same
+        # one round trip as the count, and the version the breakdown is drawn for.
+        live = letter_live_get(slug=slug)
+    if live is not None and live.facts.id == letter.pk:
         counts = live.counts
     else:
+        live = None
         counts = counters.counts_get(letter_id=letter.pk)
     breakdown = signatory_breakdown(letter_id=letter.pk)
     form = SignatorySearchForm(request.GET, breakdown=breakdown)
-    context = {"letter": letter, "counts": counts, "breakdown": breakdown, "form": form}
+    drawn = breakdown_html(
+        letter_id=letter.pk,
+        breakdown=breakdown,
+        counts=counts,
+        live=live,
+    )
+    context = {"letter": letter, "counts": counts, "breakdown_html": drawn, "form": form}
     if not form.is_valid():
         return render(request, "letters/signatories.html", context, status=400)
     query, after, before = form.query(), form.cleaned_data["after"], form.cleaned_data["before"]
@@ -336,4 +368,6 @@ def _signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         page = signatory_search_page(letter=letter, query=query, after=after, before=before)
     context["results" if query.narrows else "page"] = page
+    if not query.narrows:
+        context["page_items"] = signatory_items_html(page.items)
     return render(request, "letters/signatories.html", context)

@@ -24,6 +24,8 @@ from moderation import services as moderation
 from signatories import challenge, counters
 from signatories import services as signatories
 from signatories.forms import STAMP_SALT
+from signatories.models import Signature
+from signatories.selectors import Position
 from tests.factories import (
     is_check_inbox,
     make_letter,
@@ -298,3 +300,161 @@ def test_the_index_is_kept_and_redrawn_when_a_letter_or_a_count_changes(
     letter.status = Letter.Status.CLOSED
     letter.save()
     assert "signing closed" in client.get(index).content.decode()
+
+
+def deep_path(letter: Letter, signature, direction: str = "after") -> str:
+    position = Position.of(signature).encode()
+    return reverse("signatories:list", args=[letter.slug]) + f"?{direction}={position}"
+
+
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_position_link_page_is_kept_like_the_first_and_redrawn_when_a_name_leaves(
+    client, letter, direction, django_assert_num_queries, redis_round_trips,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    signatures = [
+        make_signature(letter=letter, name=f"Signer {i}", role="Astronaut") for i in range(3)
+    ]
+    counters.counts_rebuild(letter_id=letter.pk, expected="*")
+    pivot = signatures[1] if direction == "after" else signatures[0]
+    leaving = signatures[0] if direction == "after" else signatures[2]
+    signatures[0].refresh_from_db()
+    pivot.refresh_from_db()
+    path = deep_path(letter, pivot, direction)
+    drawn = client.get(path)
+    assert drawn.status_code == 200
+    redis_round_trips.sent.clear()
+    with django_assert_num_queries(0):
+        kept = client.get(path).content.decode()
+    assert len(redis_round_trips) == 1, redis_round_trips.sent
+    assert kept == drawn.content.decode() and leaving.name in kept
+    assert "page-marker" not in kept
+    with django_capture_on_commit_callbacks(execute=True):
+        signatories.signature_withdraw(signature=leaving)
+    html = client.get(path).content.decode()
+    assert leaving.name not in html
+
+
+def test_a_position_page_follows_a_verification(client, letter, django_capture_on_commit_callbacks):
+    signatures = [make_signature(letter=letter, name=f"Signer {i}") for i in range(3)]
+    counters.counts_rebuild(letter_id=letter.pk, expected="*")
+    signatures[2].refresh_from_db()
+    path = deep_path(letter, signatures[2])
+    before = client.get(path).content.decode()
+    assert client.get(path).content.decode() == before
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.signature_verify(signature=signatures[0], actor=None, method="contact")
+    after = client.get(path).content.decode()
+    assert after != before
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["after=not-a-position", "q=Bird", "after={p}&q=Bird", "after={p}&after={p}", "utm_source=x"],
+)
+def test_other_queries_are_drawn_each_time(client, letter, query):
+    signature = make_signature(letter=letter, name="Second")
+    signature.refresh_from_db()
+    position = Position.of(signature).encode()
+    path = reverse("signatories:list", args=[letter.slug]) + "?" + query.format(p=position)
+    client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert len(queries) > 0
+    assert "page-marker" not in response.content.decode()
+    assert not pagecache._query_pages
+
+
+@pytest.mark.parametrize("cookie", ["sessionid", "django_language"])
+def test_a_position_page_is_drawn_for_a_personal_request(client, letter, cookie):
+    signature = make_signature(letter=letter, name="Second")
+    signature.refresh_from_db()
+    path = deep_path(letter, signature)
+    client.get(path)
+    client.cookies[cookie] = "x"
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    assert len(queries) > 0
+
+
+def test_a_logged_in_organizer_gets_the_position_page_drawn(client, letter):
+    signature = make_signature(letter=letter, name="Second")
+    signature.refresh_from_db()
+    path = deep_path(letter, signature)
+    client.get(path)
+    client.force_login(make_user())
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(path).content.decode()
+    assert len(queries) > 0 and "Log in" not in html
+
+
+def test_a_crawler_walking_positions_cannot_push_out_the_first_page(client, letter, monkeypatch):
+    monkeypatch.setattr(pagecache, "MAX_QUERY_PAGES", 2)
+    signatures = [make_signature(letter=letter, name=f"Signer {i}") for i in range(4)]
+    counters.counts_rebuild(letter_id=letter.pk, expected="*")
+    first = reverse("signatories:list", args=[letter.slug])
+    client.get(first)
+    for signature in signatures:
+        signature.refresh_from_db()
+        client.get(deep_path(letter, signature))
+    assert len(pagecache._query_pages) == 2
+    with CaptureQueriesContext(connection) as queries:
+        client.get(first)
+    assert len(queries) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_position_page_is_drawn_right_while_redis_is_stopped(client, private_redis):  # noqa: F811
+    letter = make_letter(goal=100)
+    first = make_signature(letter=letter, name="Early Bird")
+    second = make_signature(letter=letter, name="Second Bird")
+    second.refresh_from_db()
+    path = deep_path(letter, second)
+    assert "Early Bird" in client.get(path).content.decode()
+    private_redis.stop()
+    Signature.objects.filter(pk=first.pk).update(name="Renamed while Redis was away")
+    html = client.get(path).content.decode()
+    assert "Renamed while Redis was away" in html and "page-marker" not in html
+
+
+def test_the_breakdown_drawn_once_leaves_every_page_with_the_name_that_leaves(
+    client, letter, django_capture_on_commit_callbacks
+):
+    leaving = make_signature(letter=letter, name="Leaving Soon", role="Astronaut")
+    staying = make_signature(letter=letter, name="Staying", role="Baker")
+    counters.counts_rebuild(letter_id=letter.pk, expected="*")
+    staying.refresh_from_db()
+    first = reverse("signatories:list", args=[letter.slug])
+    drawn_each_time = deep_path(letter, staying) + "&utm_source=x"
+    assert "Astronaut" in client.get(first).content.decode()
+    assert "Astronaut" in client.get(drawn_each_time).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        signatories.signature_withdraw(signature=leaving)
+    for path in (drawn_each_time, first, deep_path(letter, staying)):
+        html = client.get(path).content.decode()
+        assert "Astronaut" not in html and "Baker" in html
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_rows_drawn_in_python_are_those_of_the_template(letter, language):
+    from django.template.loader import render_to_string
+    from django.utils import timezone, translation
+
+    from signatories.pages import signatory_items_html
+
+    signatures = [
+        make_signature(
+            letter=letter, name="<b>Ada</b> & Co", role="Poet", organization="O'Brien & Sons",
+            country="FR", city="Lyon", comment='"Yes" <i>please</i>',
+            verified_at=timezone.now(), verification_method="contact",
+        ),
+        make_signature(letter=letter, name="Only Role", role="Baker"),
+        make_signature(letter=letter, name="Only Org", organization="ACME"),
+        make_signature(letter=letter, name="Only City", city="Ghent"),
+        make_signature(letter=letter, name="Only Country", country="BE"),
+        make_signature(letter=letter, name="Plain"),
+    ]  # fmt: skip
+    rows = list(Signature.objects.filter(pk__in=[s.pk for s in signatures]).order_by("pk"))
+    with translation.override(language):
+        drawn = render_to_string("letters/_signatory_list.html", {"signatures": rows})
+        assert str(signatory_items_html(rows)) == drawn
