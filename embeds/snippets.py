@@ -12,6 +12,7 @@ from django.utils.translation import gettext, override
 from embeds import services
 from letters.facts import LetterFacts
 from letters.models import Letter
+from signatories.services import source_clean
 
 # "auto" follows the reader's light or dark setting (prefers-color-scheme).
 THEMES = ("light", "dark", "auto")
@@ -38,6 +39,9 @@ class WidgetOptions:
     size: str = "full"
     lang: str = ""
     goal: bool = True
+    # The source the widget's links carry to the letter page (docs/embeds.md); not part of
+    # how it looks, so not part of ``key``.
+    ref: str = ""
 
     @classmethod
     def defaults(cls, *, letter: Letter | LetterFacts) -> "WidgetOptions":
@@ -58,6 +62,7 @@ class WidgetOptions:
             size=size if size in SIZES else default.size,
             lang=lang if lang in language_codes() else default.lang,
             goal=False if goal in _NO else True if goal in _YES else default.goal,
+            ref=source_clean(query.get("ref", "")),
         )
 
     def query(self, *, letter: Letter | LetterFacts) -> str:
@@ -72,6 +77,8 @@ class WidgetOptions:
             params["lang"] = self.lang
         if self.goal != default.goal:
             params["goal"] = "1" if self.goal else "0"
+        if self.ref:
+            params["ref"] = self.ref
         return f"?{urlencode(params)}" if params else ""
 
     @property

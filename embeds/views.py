@@ -86,12 +86,18 @@ def widget(request: HttpRequest, slug: str) -> HttpResponse:
         ),
     )
 
+    if options.ref:  # the links differ by source: so must the tag
+        etag = etag_for("widget.ref", etag, options.ref)
+
     def render() -> bytes:
         with translation.override(options.lang):
             return widget_html(letter=letter, options=options, count=counts.all).encode()
 
     def build() -> HttpResponse:
-        response = HttpResponse(live.part(("widget.body", options.key), render))
+        # A widget with a source is joined from the kept pieces each time; it is not
+        # memoised per source, which any page could make up.
+        body = render() if options.ref else live.part(("widget.body", options.key), render)
+        response = HttpResponse(body)
         response["Content-Language"] = options.lang
         return response
 

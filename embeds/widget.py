@@ -1,5 +1,5 @@
 """The widget's HTML: the template rendered once per letter facts and options, the count
-filled in on each request.
+(and the source its links carry, ``ref``) filled in on each request.
 
 Everything in the widget but the count (the number, its grouping and the word after it)
 changes only when the letter's facts do, while the count may change between any two
@@ -12,6 +12,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -26,7 +27,7 @@ from letters.facts import LetterFacts
 WIDGET_CSS = (Path(settings.BASE_DIR) / "static" / "embed" / "widget.css").read_text().strip()
 # Private-use characters and a random word: no title can contain the marker.
 _MARK = f"\ue000{secrets.token_hex(6)}\ue001"
-_SLOTS = ("count", "count_display", "word")
+_SLOTS = ("count", "count_display", "word", "ref_query")
 # Widgets kept per process; the oldest leaves first.
 MAX_KEPT = 500
 
@@ -59,7 +60,13 @@ def widget_context(
         "css": WIDGET_CSS,
         "api_url": reverse("embeds:api-detail", kwargs={"slug": letter.slug}),
         "letter_url": snippets.absolute(letter.get_absolute_url()),
+        "ref_query": _ref_query(options),
     }
+
+
+def _ref_query(options: snippets.WidgetOptions) -> str:
+    """What the links to the letter page end with: the embed's source, if it names one."""
+    return f"?{urlencode({'ref': options.ref})}" if options.ref else ""
 
 
 def _render_pieces(letter: LetterFacts, options: snippets.WidgetOptions) -> tuple[str, ...]:
@@ -83,6 +90,7 @@ def widget_html(*, letter: LetterFacts, options: snippets.WidgetOptions, count: 
         "count": str(count),
         "count_display": conditional_escape(number_format(count, force_grouping=True)),
         "word": conditional_escape(ngettext("signature", "signatures", count)),
+        "ref_query": conditional_escape(_ref_query(options)),
     }
     parts = kept.parts
     # Pieces alternate: text, slot name, text, slot name, ..., text.

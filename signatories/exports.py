@@ -34,6 +34,7 @@ EXPORT_FIELDS: dict[str, Any] = {
     "opt_in_updates": _("Wants updates"),
     "confirmed_at": _("Confirmed at (UTC)"),
     "created_at": _("Signed at (UTC)"),
+    "source": _("Source"),
 }
 DEFAULT_FIELDS = ("name", "role", "organization", "country", "city", "confirmed_at")
 CHUNK_SIZE = 5000

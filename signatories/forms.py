@@ -23,7 +23,7 @@ from signatories import challenge
 from signatories.exports import DEFAULT_FIELDS, EXPORT_FIELDS
 from signatories.models import ExportLog
 from signatories.selectors import BadPosition, Breakdown, Position, SignatoryQuery
-from signatories.services import SignatureData
+from signatories.services import SignatureData, source_clean
 
 CHALLENGE_MESSAGE = _(
     "Complete the check that you are a person: it runs in your browser and needs JavaScript. "
@@ -241,6 +241,9 @@ class SignForm(BotTrapForm):
     updates = forms.BooleanField(
         label=_("Send me updates from the organizers of this letter"), required=False
     )
+    # Where the signer came from (a link's or an embed's ``ref``): carried in the form, never
+    # in a cookie. A bad one is dropped, not shown as an error.
+    ref = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -287,17 +290,24 @@ class SignForm(BotTrapForm):
         stamp = str(self["stamp"].value())
         html = _BLANK_FORMS.get(key)
         if html is None:
-            html = self._fields_drawn().replace(stamp, _STAMP_HOLE)
+            html = self._fields_drawn(keep_ref=False).replace(stamp, _STAMP_HOLE)
             with _blank_forms_lock:
                 while len(_BLANK_FORMS) >= _BLANK_FORMS_MAX:
                     del _BLANK_FORMS[next(iter(_BLANK_FORMS))]
                 _BLANK_FORMS[key] = html
-        return mark_safe(html.replace(_STAMP_HOLE, stamp))  # noqa: S308 (drawn by the widgets)
+        # The ref differs from link to link: drawn apart, and only when there is one.
+        ref = str(self["ref"]) if self["ref"].value() else ""
+        return mark_safe(html.replace(_STAMP_HOLE, stamp) + ref)  # noqa: S308 (drawn by the widgets)
 
-    def _fields_drawn(self) -> SafeString:
+    def _fields_drawn(self, *, keep_ref: bool = True) -> SafeString:
         visible = "".join(field.as_field_group() for field in self.visible_fields())
-        hidden = "".join(str(field) for field in self.hidden_fields())
+        hidden = "".join(
+            str(field) for field in self.hidden_fields() if keep_ref or field.name != "ref"
+        )
         return mark_safe(visible + hidden)  # noqa: S308 (drawn by the widgets)
+
+    def clean_ref(self) -> str:
+        return source_clean(self.cleaned_data["ref"])
 
     def clean_altcha(self) -> str:
         payload = self.cleaned_data["altcha"]
@@ -331,6 +341,7 @@ class SignForm(BotTrapForm):
             comment=data.get("comment", ""),
             show_name=data["show_name"],
             opt_in_updates=data["updates"],
+            source=data.get("ref", ""),
         )
 
 

@@ -82,6 +82,10 @@ class Signature(models.Model):
         _("how it was verified"), max_length=10, choices=Verification.choices, blank=True
     )
     verification_note = models.CharField(_("verification note"), max_length=300, blank=True)
+    # Where the signer came from: the ``ref`` of the link or embed they followed
+    # (docs/organizers.md, "Sources"). Organizers only; never shown publicly, and gone with
+    # the signature: no cookie or other record of the visitor is kept.
+    source = models.CharField(_("source"), max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         constraints = [

@@ -1,4 +1,5 @@
-"""The organizer's dashboard, and the page that exports a letter's signers.
+"""The organizer's dashboard, the page that exports a letter's signers, and the one that
+counts them by source.
 
 The letter is read only through letter_get_for_editor. Exports need the editor role
 because the file holds email addresses.
@@ -36,6 +37,20 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "email_verified": user_has_verified_email(user=request.user),
     }
     return render(request, "letters/organize/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def sources(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """Confirmed signatures by the ``ref`` they came with: counts only, so any member."""
+    access = letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
+    letter = access.letter
+    context = {
+        "letter": letter,
+        "rows": selectors.signature_source_counts(letter=letter),
+        "can_edit": access.can_edit,
+    }
+    return render(request, "signatories/organize/sources.html", context)
 
 
 @login_required

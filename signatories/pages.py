@@ -28,6 +28,7 @@ from signatories.counters import Counts
 from signatories.forms import SignForm, form_stamp
 from signatories.live import LetterLive, letter_live_get
 from signatories.selectors import Breakdown, signatory_showcase, signatory_top_countries
+from signatories.services import source_clean
 
 # A safety net only: the block is redrawn as soon as the count or the letter's version moves.
 SHOWCASE_CACHE_SECONDS = 60
@@ -187,6 +188,13 @@ def _fresh_stamp(request: HttpRequest) -> str:
     return form_stamp()
 
 
+def _ref(request: HttpRequest | None) -> str:
+    """The source a link to the page names (``?ref=``), for the sign form to carry. A page
+    with a query string is drawn for its request and never kept (letters/pagecache.py), so
+    one visitor's ref cannot reach another's page."""
+    return source_clean(request.GET.get("ref")) if request is not None else ""
+
+
 def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, object]:
     """The count, the goal, the sign form and the names: verified ones, then the latest,
     then how many others signed."""
@@ -214,7 +222,7 @@ def letter_part(*, letter: Letter, context: Mapping[str, object]) -> dict[str, o
             letter=letter,
             needs_challenge=bool(reason),
             top_countries=signatory_top_countries(letter=letter) if letter.ask_country else (),
-            initial={"stamp": stamp},
+            initial={"stamp": stamp, "ref": _ref(request)},
         ),
     }
 

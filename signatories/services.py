@@ -1,4 +1,5 @@
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -43,6 +44,24 @@ class SignatureData:
     network_key: str = ""
     # The language of the page the signer saw; empty or unknown means the letter's.
     language: str = ""
+    # The ``ref`` the signer arrived with, already cleaned by ``source_clean``.
+    source: str = ""
+
+
+SOURCE_MAX_LENGTH = 64
+_SOURCE = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def source_clean(value: object) -> str:
+    """The source named by a ``ref`` (a link's or an embed's): a short token of letters,
+    digits, ``.``, ``_`` and ``-``, lowercased. Anything else is no source ("") and never
+    an error: the signer did nothing wrong."""
+    if not isinstance(value, str):
+        return ""
+    token = value.strip()
+    if len(token) > SOURCE_MAX_LENGTH or not _SOURCE.fullmatch(token):
+        return ""
+    return token.lower()
 
 
 def signature_create(

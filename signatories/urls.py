@@ -16,4 +16,5 @@ urlpatterns = [
     path("not-me/<str:token>/", views.not_me, name="not-me"),
     path("organize/", organizer_views.dashboard, name="dashboard"),
     path("organize/letters/<slug:slug>/export/", organizer_views.export, name="export"),
+    path("organize/letters/<slug:slug>/sources/", organizer_views.sources, name="sources"),
 ]

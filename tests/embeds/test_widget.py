@@ -209,3 +209,25 @@ def test_the_script_embed_inserts_an_iframe_with_absolute_urls(client):
     assert "#?secret=" in source
     again = client.get(reverse("embeds:loader"), headers={"If-None-Match": response["ETag"]})
     assert again.status_code == 304
+
+
+def test_the_widget_links_carry_its_ref_to_the_letter_page(client):
+    letter = make_letter()
+    plain = client.get(widget(letter))
+    with_ref = client.get(widget(letter, "?ref=Daily-News"))
+    hrefs = [attrs["href"] for tag, attrs in Tags.of(with_ref.content.decode()) if tag == "a"]
+    assert hrefs and all(
+        href.endswith(f"{letter.get_absolute_url()}?ref=daily-news") for href in hrefs
+    )
+    assert "?ref=" not in plain.content.decode()
+    assert with_ref["ETag"] != plain["ETag"]
+    assert not with_ref.cookies
+    # A bad ref is dropped: the widget is the plain one.
+    bad = client.get(widget(letter, "?ref=%3Cb%3E"))
+    assert bad.content == plain.content
+    assert bad["ETag"] == plain["ETag"]
+
+
+def test_the_embed_script_passes_data_ref_to_its_frame(client):
+    body = client.get(reverse("embeds:loader")).content.decode()
+    assert '"ref"' in body

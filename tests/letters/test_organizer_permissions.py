@@ -31,6 +31,7 @@ ROUTES = [
     Route("organize:letter", "get", "viewer"),
     Route("organize:letter-preview", "get", "viewer"),
     Route("organize:team", "get", "viewer"),
+    Route("signatories:sources", "get", "viewer"),
     Route("organize:letter-edit", "get", "editor"),
     Route("organize:letter-edit", "post", "editor"),
     Route("organize:letter-publish", "post", "editor"),
