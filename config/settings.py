@@ -331,7 +331,7 @@ EMAILS_PER_SIGNATURE_PER_DAY = env_int("EMAILS_PER_SIGNATURE_PER_DAY", 3, minimu
 PENDING_RETENTION_DAYS = env_int("PENDING_RETENTION_DAYS", 30, minimum=1)
 # The periodic outbox sweep logs a warning about signer mail unsent after this long.
 MAIL_DELAY_WARNING_MINUTES = env_int("MAIL_DELAY_WARNING_MINUTES", 15, minimum=1)
-PRIVACY_NOTICE_VERSION = "2026-12-02"
+PRIVACY_NOTICE_VERSION = "2026-12-02.2"
 # Where signers write to see, correct or delete their data (shown in the privacy notice).
 PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL") or parseaddr(DEFAULT_FROM_EMAIL)[1]
 

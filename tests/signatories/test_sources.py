@@ -161,3 +161,13 @@ def test_the_export_offers_a_source_column(client):
     rows = list(csv.reader(io.StringIO(content)))
     assert rows[0] == ["Name", "Source"]
     assert sorted(rows[1:]) == [["Ada", "daily-news"], ["Bob", ""]]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "how many confirmed signatures each source brought"),
+     ("fr", "combien de signatures confirmées chaque source a apportées")],
+)  # fmt: skip
+def test_the_privacy_notice_says_the_source_is_kept_with_the_signature(client, language, words):
+    page = client.get(reverse("privacy"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert words in page
