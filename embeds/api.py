@@ -8,6 +8,7 @@ round trip: a warm request, and its 304, touch no database.
 """
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from letters import selectors
 from letters.facts import LetterFacts
 from letters.models import Letter
 from signatories import counters
-from signatories.live import letter_live_get
+from signatories.live import LetterLive, letter_live_get
 from signatories.models import Signature
 from signatories.selectors import signatory_list_public
 
@@ -52,6 +53,28 @@ def letter_etag_parts(
 ) -> tuple[object, ...]:
     """What one letter's public JSON depends on; cheap to compute, no body rendered."""
     return (letter.pk, letter.updated_at.isoformat(), letter.is_open, counts.all, counts.updated)
+
+
+def respond_live(
+    request: HttpRequest,
+    live: LetterLive,
+    *,
+    name: str,
+    render: Callable[[], bytes],
+    content_type: str,
+) -> HttpResponse:
+    """A public read of one letter that depends on nothing but its facts and count: the
+    ETag and the body are built once for them and kept with ``live`` (signatories/live.py),
+    so a read the memo answers only builds the response."""
+    etag = live.part(
+        (name, "etag"),
+        lambda: etag_for(name, *letter_etag_parts(letter=live.facts, counts=live.counts)),
+    )
+    return respond(
+        request,
+        etag=etag,
+        build=lambda: HttpResponse(live.part((name, "body"), render), content_type=content_type),
+    )
 
 
 def public_letter_or_none(slug: str) -> Letter | None:
@@ -95,17 +118,14 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     live = letter_live_get(slug=slug)
     if live is None:
         return _no_letter(slug)
-    letter, counts = live.facts, live.counts
-    etag = live.part(
-        "api.etag", lambda: etag_for("letter", *letter_etag_parts(letter=letter, counts=counts))
+    return respond_live(
+        request,
+        live,
+        name="letter",
+        # Encoded as JsonResponse would.
+        render=lambda: _json_bytes(letter_json(letter=live.facts, counts=live.counts)),
+        content_type="application/json",
     )
-
-    def build() -> HttpResponse:
-        # Encoded once per count (signatories/live.py), as JsonResponse would.
-        body = live.part("api.body", lambda: _json_bytes(letter_json(letter=letter, counts=counts)))
-        return HttpResponse(body, content_type="application/json")
-
-    return respond(request, etag=etag, build=build)
 
 
 def _json_bytes(data: dict[str, object]) -> bytes:

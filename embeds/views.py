@@ -30,7 +30,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from embeds import badge, services, sharing, snippets
-from embeds.api import json_error, letter_etag_parts, public_letter_or_none
+from embeds.api import json_error, letter_etag_parts, public_letter_or_none, respond_live
 from embeds.http import READ, etag_for, public_read, respond, whole_number
 from embeds.widget import WIDGET_CSS, widget_html
 from letters.models import Letter
@@ -123,20 +123,15 @@ def badge_svg(request: HttpRequest, slug: str) -> HttpResponse:
     live = letter_live_get(slug=slug)
     if live is None:
         return _not_found()
-    letter, counts = live.facts, live.counts
-    etag = live.part(
-        "badge.etag", lambda: etag_for("badge", *letter_etag_parts(letter=letter, counts=counts))
-    )
+    letter = live.facts
 
     def render() -> bytes:
         with translation.override(letter.language):
-            return badge.badge_svg(letter=letter, count=counts.all).encode()
+            return badge.badge_svg(letter=letter, count=live.counts.all).encode()
 
-    def build() -> HttpResponse:
-        svg = live.part("badge.body", render)
-        return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
-
-    return respond(request, etag=etag, build=build)
+    return respond_live(
+        request, live, name="badge", render=render, content_type="image/svg+xml; charset=utf-8"
+    )
 
 
 @public_read()
@@ -144,20 +139,15 @@ def shields(request: HttpRequest, slug: str) -> HttpResponse:
     live = letter_live_get(slug=slug)
     if live is None:
         return json_error(404, f"No published letter has the slug {slug!r}.")
-    letter, counts = live.facts, live.counts
-    etag = live.part(
-        "shields.etag",
-        lambda: etag_for("shields", *letter_etag_parts(letter=letter, counts=counts)),
-    )
+    letter = live.facts
 
     def render() -> bytes:
         with translation.override(letter.language):
-            return bytes(JsonResponse(badge.shields_payload(count=counts.all)).content)
+            return bytes(JsonResponse(badge.shields_payload(count=live.counts.all)).content)
 
-    def build() -> HttpResponse:
-        return HttpResponse(live.part("shields.body", render), content_type="application/json")
-
-    return respond(request, etag=etag, build=build)
+    return respond_live(
+        request, live, name="shields", render=render, content_type="application/json"
+    )
 
 
 class _BadSize(ValueError):
