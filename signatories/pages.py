@@ -266,6 +266,17 @@ def breakdown_html(
     return html
 
 
+def _pair_html(css_class: str, first: str, second: str) -> str:
+    """``<span class="css_class">first, second</span>`` with what is there, or nothing."""
+    if not (first or second):
+        return ""
+    comma = ", " if first and second else ""
+    return (
+        f'<span class="{css_class}">{conditional_escape(first)}{comma}'
+        f"{conditional_escape(second)}</span>"
+    )
+
+
 def signatory_items_html(signatures: Iterable[Any]) -> SafeString:
     """The ``<li>`` of each signature, as ``letters/_signatory.html`` draws it, drawn in
     Python: fifty includes of that template were most of the CPU of a list page drawn.
@@ -281,20 +292,8 @@ def signatory_items_html(signatures: Iterable[Any]) -> SafeString:
                 f'<span class="verified-badge" title="{verified_label}">'
                 f'<span aria-hidden="true">✓</span> {verified_label}</span>'
             )
-        role, organization = s.role, s.organization
-        if role or organization:
-            comma = ", " if role and organization else ""
-            parts.append(
-                f'<span class="role">{conditional_escape(role)}{comma}'
-                f"{conditional_escape(organization)}</span>"
-            )
-        country, city = s.country, s.city
-        if country or city:
-            comma = ", " if city and country else ""
-            parts.append(
-                f'<span class="place">{conditional_escape(city)}{comma}'
-                f"{conditional_escape(country.name)}</span>"
-            )
+        parts.append(_pair_html("role", s.role, s.organization))
+        parts.append(_pair_html("place", s.city, s.country.name if s.country else ""))
         if s.comment:
             parts.append(f'<q class="comment">{conditional_escape(s.comment)}</q>')
         parts.append("</li>\n")  # the template ends with a line break
