@@ -47,6 +47,7 @@ SIGNATURE_COLUMNS = {
     "verification_note": "''",
     "language": "'en'",
     "hold_reason": "''",
+    "source": "''",
 }
 
 
