@@ -9,7 +9,6 @@ its count, escaped as the template would have escaped it.
 """
 
 import secrets
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -23,6 +22,7 @@ from django.utils.translation import ngettext
 
 from embeds import snippets
 from letters.facts import LetterFacts
+from mailing.kept import Kept
 
 WIDGET_CSS = (Path(settings.BASE_DIR) / "static" / "embed" / "widget.css").read_text().strip()
 # Private-use characters and a random word: no title can contain the marker.
@@ -38,8 +38,7 @@ class _Pieces:
     parts: tuple[str, ...]
 
 
-_kept: dict[tuple[int, str, bool], _Pieces] = {}
-_lock = threading.Lock()
+_kept: Kept[tuple[int, str, bool], _Pieces] = Kept(MAX_KEPT)
 
 
 def widget_context(
@@ -82,10 +81,7 @@ def widget_html(*, letter: LetterFacts, options: snippets.WidgetOptions, count: 
     kept = _kept.get(key)
     if kept is None or kept.facts != letter:
         kept = _Pieces(facts=letter, parts=_render_pieces(letter, options))
-        with _lock:
-            if len(_kept) >= MAX_KEPT:
-                del _kept[next(iter(_kept))]
-            _kept[key] = kept
+        _kept.keep(key, kept)
     values = {
         "count": str(count),
         "count_display": conditional_escape(number_format(count, force_grouping=True)),

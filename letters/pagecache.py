@@ -26,9 +26,7 @@ once per state, which is cheap next to the views it saves.
 """
 
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
@@ -37,6 +35,7 @@ from django.middleware.csp import get_nonce
 from django.utils.translation import get_language
 
 from letters.http import request_is_personal
+from mailing.kept import Kept
 
 # Pages kept per process (a letter page is some 50 kB: at most about 25 MB).
 MAX_PAGES = 500
@@ -61,9 +60,8 @@ class _Page:
 
 
 _states: dict[str, PageState] = {}
-_pages: OrderedDict[Hashable, _Page] = OrderedDict()
-_query_pages: OrderedDict[Hashable, _Page] = OrderedDict()
-_lock = threading.Lock()
+_pages: Kept[Hashable, _Page] = Kept(MAX_PAGES)
+_query_pages: Kept[Hashable, _Page] = Kept(MAX_QUERY_PAGES)
 
 
 def page_state_register(kind: str, state: PageState) -> PageState:
@@ -157,7 +155,7 @@ def page_serve(
         fills.append((marker, _csp_nonce))
     page = _Page(state, time.monotonic(), response["Content-Type"], html, tuple(fills))
     if _keepable(request, response):
-        _store(kept, key, page, MAX_QUERY_PAGES if query else MAX_PAGES)
+        kept.keep(key, page)
     if page.fills:
         response.content = _filled(page, request)
     return response
@@ -173,17 +171,8 @@ def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
-def _store(kept: OrderedDict[Hashable, _Page], key: Hashable, page: _Page, limit: int) -> None:
-    with _lock:
-        kept[key] = page
-        kept.move_to_end(key)
-        while len(kept) > limit:
-            kept.popitem(last=False)
-
-
 def page_forget_all() -> None:
     """Drop every page this process keeps (Redis was found unavailable: changes made
     meanwhile may not have replaced their versions)."""
-    with _lock:
-        _pages.clear()
-        _query_pages.clear()
+    _pages.forget_all()
+    _query_pages.forget_all()

@@ -19,7 +19,6 @@ never be shared.
 import copy
 import re
 import secrets
-import threading
 from collections.abc import Hashable, Mapping
 
 from django.conf import settings
@@ -31,14 +30,14 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from mailing.kept import Kept
+
 # Letters, digits and colons: autoescaping and URL quoting leave a marker as it is.
 _TAG = secrets.token_hex(8)
 _MARKER = re.compile(rf"{_TAG}:(\w+):")
 PATH = "path"  # the hole of the page's own path (the language switcher's "next")
 
-_drawn: dict[Hashable, str] = {}
-_DRAWN_MAX = 256
-_lock = threading.Lock()
+_drawn: Kept[Hashable, str] = Kept(256)
 
 
 def _marker(name: str) -> SafeString:
@@ -80,10 +79,7 @@ def render_with_holes(
         page = _draw(request, template, context, holes=holes)
         if page is None:  # it asked for a CSRF token: never shared
             return render(request, template, {**context, **holes}, status=status)
-        with _lock:
-            if len(_drawn) >= _DRAWN_MAX:
-                _drawn.clear()
-            _drawn[full_key] = page
+        _drawn.keep(full_key, page)
     filled = _MARKER.sub(lambda match: values[match[1]], page)
     return HttpResponse(filled, status=status)
 

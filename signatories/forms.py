@@ -1,4 +1,3 @@
-import threading
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from django_countries import countries
 from letters.models import Letter
 from letters.validators import multi_line, single_line
 from mailing.addresses import email_normalize
+from mailing.kept import Kept
 from signatories import challenge
 from signatories.exports import DEFAULT_FIELDS, EXPORT_FIELDS
 from signatories.models import ExportLog
@@ -62,9 +62,7 @@ def _country_choices_grouped(top: Sequence[str]) -> list[tuple[str, Any]]:
 
 # Rendered blank country selects, by language, attributes and the letter's top countries:
 # the same for every visitor of a letter. The oldest drawing makes room for a new one.
-_BLANK_SELECTS: dict[tuple[object, ...], SafeString] = {}
-_BLANK_SELECTS_MAX = 256
-_blank_selects_lock = threading.Lock()
+_BLANK_SELECTS: Kept[tuple[object, ...], SafeString] = Kept(256)
 
 
 class CountrySelect(forms.Select):
@@ -97,10 +95,7 @@ class CountrySelect(forms.Select):
         html = _BLANK_SELECTS.get(key)
         if html is None:
             html = self._drawn(name, value, attrs, renderer)
-            with _blank_selects_lock:
-                while len(_BLANK_SELECTS) >= _BLANK_SELECTS_MAX:
-                    del _BLANK_SELECTS[next(iter(_BLANK_SELECTS))]
-                _BLANK_SELECTS[key] = html
+            _BLANK_SELECTS.keep(key, html)
         return html
 
 
@@ -170,9 +165,7 @@ class ChallengeWidget(forms.Widget):
 
 # Drawn blank sign forms, by what they are drawn from (see SignForm.fields_html), the
 # stamp left out: the same for every visitor of a letter. The oldest drawing leaves first.
-_BLANK_FORMS: dict[tuple[object, ...], str] = {}
-_BLANK_FORMS_MAX = 256
-_blank_forms_lock = threading.Lock()
+_BLANK_FORMS: Kept[tuple[object, ...], str] = Kept(256)
 _STAMP_HOLE = "\x00stamp\x00"
 
 
@@ -291,10 +284,7 @@ class SignForm(BotTrapForm):
         html = _BLANK_FORMS.get(key)
         if html is None:
             html = self._fields_drawn(keep_ref=False).replace(stamp, _STAMP_HOLE)
-            with _blank_forms_lock:
-                while len(_BLANK_FORMS) >= _BLANK_FORMS_MAX:
-                    del _BLANK_FORMS[next(iter(_BLANK_FORMS))]
-                _BLANK_FORMS[key] = html
+            _BLANK_FORMS.keep(key, html)
         # The ref differs from link to link: drawn apart, and only when there is one.
         ref = str(self["ref"]) if self["ref"].value() else ""
         return mark_safe(html.replace(_STAMP_HOLE, stamp) + ref)  # noqa: S308 (drawn by the widgets)
@@ -389,8 +379,7 @@ def _numbered(label: str, count: int) -> str:
 
 
 # Drawn selects of the search form, by language, name, value, attributes and choices.
-_SEARCH_SELECTS: dict[tuple[object, ...], SafeString] = {}
-_SEARCH_SELECTS_MAX = 256
+_SEARCH_SELECTS: Kept[tuple[object, ...], SafeString] = Kept(256)
 
 
 class DrawnOnceSelect(forms.Select):
@@ -405,10 +394,7 @@ class DrawnOnceSelect(forms.Select):
         html = _SEARCH_SELECTS.get(key)
         if html is None:
             html = super().render(name, value, attrs, renderer)  # type: ignore[arg-type]
-            with _blank_selects_lock:
-                while len(_SEARCH_SELECTS) >= _SEARCH_SELECTS_MAX:
-                    del _SEARCH_SELECTS[next(iter(_SEARCH_SELECTS))]
-                _SEARCH_SELECTS[key] = html
+            _SEARCH_SELECTS.keep(key, html)
         return html
 
 

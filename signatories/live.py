@@ -32,7 +32,6 @@ the confirm page or the organizer's pages (they read the count with
 the hot reads, it is at most that window behind.
 """
 
-import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from typing import Any
 from django.conf import settings
 
 from letters.facts import LetterFacts, facts_get
+from mailing.kept import Kept
 from signatories import challenge, counters
 
 # Slugs remembered per process; the one read longest ago leaves first.
@@ -87,10 +87,7 @@ class _Held:
     open: bool
 
 
-_memo: dict[str, _Held] = {}
-# Reads need no lock (a dict lookup is atomic); writes take it so that evicting the oldest
-# entry never races another thread's write (gthread workers).
-_lock = threading.Lock()
+_memo: Kept[str, _Held] = Kept(MEMO_SLUGS)
 
 
 def _now() -> float:
@@ -139,7 +136,7 @@ def letter_live_get(*, slug: str, network: str | None = None) -> LetterLive | No
     found = facts_get(slug=slug, fetch=fetch, fallback=fallback)
     if found is None:
         if held is not None:
-            _forget(slug)
+            _memo.forget(slug)
         return None
     facts, (version, counts, flags) = found
     if network is not None:
@@ -147,7 +144,7 @@ def letter_live_get(*, slug: str, network: str | None = None) -> LetterLive | No
         return LetterLive(facts=facts, counts=counts, version=version, challenge=reason)
     if fell_back or window <= 0:
         if held is not None:
-            _forget(slug)
+            _memo.forget(slug)
         return LetterLive(facts=facts, counts=counts, version=version)
     is_open = facts.is_open
     if (
@@ -160,28 +157,13 @@ def letter_live_get(*, slug: str, network: str | None = None) -> LetterLive | No
         live = held.live  # nothing changed: keep the parts already built
     else:
         live = LetterLive(facts=facts, counts=counts, version=version)
-    _store(slug, _Held(read_at=started, live=live, open=is_open))
+    _memo.keep(slug, _Held(read_at=started, live=live, open=is_open))
     return live
-
-
-def _store(slug: str, held: _Held) -> None:
-    with _lock:
-        # Re-inserted at the end, so the first entry is the one read longest ago.
-        _memo.pop(slug, None)
-        if len(_memo) >= MEMO_SLUGS:
-            del _memo[next(iter(_memo))]
-        _memo[slug] = held
-
-
-def _forget(slug: str) -> None:
-    with _lock:
-        _memo.pop(slug, None)
 
 
 def memo_forget_all() -> None:
     """Drop everything this process remembers (the tests start each from nothing)."""
-    with _lock:
-        _memo.clear()
+    _memo.forget_all()
 
 
 def memo_size() -> int:

@@ -1,9 +1,7 @@
 """What signatories adds to the letter pages of letters (registered in apps.py)."""
 
 import contextlib
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +21,7 @@ from letters.http import page_is_personal
 from letters.models import Letter, signing_is_open
 from letters.pagecache import page_forget_all, page_marker
 from letters.selectors import INDEX_SIZE, letter_list_index
+from mailing.kept import Kept
 from signatories import challenge, counters
 from signatories.counters import Counts
 from signatories.forms import SignForm, form_stamp
@@ -116,8 +115,7 @@ def signatories_page_state(request: HttpRequest, slug: str) -> Hashable | None:
         return None
     if live.version is None:
         page_forget_all()
-        with _breakdowns_lock:
-            _breakdowns.clear()
+        _breakdowns.forget_all()
         return None
     request.letter_live = live  # type: ignore[attr-defined]
     counts = live.counts
@@ -236,8 +234,7 @@ def index_part(*, letters: Sequence[Letter]) -> dict[int, dict[str, object]]:
 
 # Breakdowns drawn per process: (letter, version, counts, language) -> HTML.
 _BREAKDOWNS_KEPT = 100
-_breakdowns: OrderedDict[Hashable, SafeString] = OrderedDict()
-_breakdowns_lock = threading.Lock()
+_breakdowns: Kept[Hashable, SafeString] = Kept(_BREAKDOWNS_KEPT)
 
 
 def breakdown_html(
@@ -259,10 +256,7 @@ def breakdown_html(
     html = _breakdowns.get(key)
     if html is None:
         html = draw()
-        with _breakdowns_lock:
-            _breakdowns[key] = html
-            while len(_breakdowns) > _BREAKDOWNS_KEPT:
-                _breakdowns.popitem(last=False)
+        _breakdowns.keep(key, html)
     return html
 
 

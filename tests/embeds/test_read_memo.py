@@ -139,7 +139,7 @@ def test_unknown_slugs_and_drafts_are_never_kept(clock, client, django_assert_nu
 
 
 def test_the_memo_holds_a_bounded_number_of_slugs(clock, client, monkeypatch):
-    monkeypatch.setattr(live, "MEMO_SLUGS", 3)
+    monkeypatch.setattr(live._memo, "limit", 3)
     letters = [make_letter() for _ in range(5)]
     for letter in letters:
         warm(client, url("api", letter))

@@ -389,7 +389,7 @@ def test_a_logged_in_organizer_gets_the_position_page_drawn(client, letter):
 
 
 def test_a_crawler_walking_positions_cannot_push_out_the_first_page(client, letter, monkeypatch):
-    monkeypatch.setattr(pagecache, "MAX_QUERY_PAGES", 2)
+    monkeypatch.setattr(pagecache._query_pages, "limit", 2)
     signatures = [make_signature(letter=letter, name=f"Signer {i}") for i in range(4)]
     counters.counts_rebuild(letter_id=letter.pk, expected="*")
     first = reverse("signatories:list", args=[letter.slug])
