@@ -161,10 +161,16 @@ def snippets(*, letter: Letter) -> dict[str, str]:
 
 
 def oembed_payload(
-    *, letter: Letter, maxwidth: int | None, maxheight: int | None, thumbnail: str
+    *,
+    letter: Letter,
+    maxwidth: int | None,
+    maxheight: int | None,
+    thumbnail: str,
+    ref: str = "",
 ) -> dict[str, object]:
-    """A rich oEmbed response: one iframe that fits within maxwidth x maxheight."""
-    options = WidgetOptions.defaults(letter=letter)
+    """A rich oEmbed response: one iframe that fits within maxwidth x maxheight, whose
+    widget carries ``ref`` (a clean source token) to the letter page."""
+    options = replace(WidgetOptions.defaults(letter=letter), ref=ref)
     if maxheight is not None and maxheight < options.height:
         options = replace(options, size="compact")
     width = min(WIDTH, maxwidth or WIDTH)

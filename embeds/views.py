@@ -8,7 +8,7 @@ import base64
 import functools
 import hashlib
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.http import (
@@ -37,6 +37,7 @@ from letters.models import Letter
 from letters.selectors import letter_get_public
 from signatories import counters
 from signatories.live import letter_live_get
+from signatories.services import source_clean
 
 _CSS_HASH = base64.b64encode(hashlib.sha256(WIDGET_CSS.encode()).digest()).decode()
 WIDGET_CSP: dict[str, list[str]] = {
@@ -179,14 +180,26 @@ def letter_for_url(url: str) -> Letter | None:
     return public_letter_or_none(match.kwargs["slug"])
 
 
+def oembed_ref(*, request: HttpRequest, url: str) -> str:
+    """The source an oEmbed answer's HTML keeps: the request's own ``ref``, else the one
+    in the letter URL's query (``/letters/<slug>/?ref=daily-news``); "" when neither is a
+    valid source token."""
+    ref = source_clean(request.GET.get("ref", ""))
+    if ref:
+        return ref
+    return source_clean(parse_qs(urlsplit(url).query).get("ref", [""])[0])
+
+
 @public_read(max_age=300)
 def oembed(request: HttpRequest) -> HttpResponse:
     """oEmbed (https://oembed.com) for letter pages: a rich type with one iframe."""
     if request.GET.get("format", "json") != "json":
         return json_error(501, gettext("Only format=json is supported."))
-    letter = letter_for_url(request.GET.get("url", ""))
+    url = request.GET.get("url", "")
+    letter = letter_for_url(url)
     if letter is None:
         return json_error(404, gettext("No published letter of this site has that URL."))
+    ref = oembed_ref(request=request, url=url)
     try:
         maxwidth, maxheight = _size(request, "maxwidth"), _size(request, "maxheight")
     except _BadSize as error:
@@ -194,13 +207,17 @@ def oembed(request: HttpRequest) -> HttpResponse:
     counts = counters.counts_get(letter_id=letter.pk)
     thumbnail = snippets.share_card_url(letter=letter, count=counts.all)
     etag = etag_for(
-        "oembed", letter.pk, letter.updated_at.isoformat(), thumbnail, maxwidth, maxheight
+        "oembed", letter.pk, letter.updated_at.isoformat(), thumbnail, maxwidth, maxheight, ref
     )
 
     def build() -> HttpResponse:
         return JsonResponse(
             snippets.oembed_payload(
-                letter=letter, maxwidth=maxwidth, maxheight=maxheight, thumbnail=thumbnail
+                letter=letter,
+                maxwidth=maxwidth,
+                maxheight=maxheight,
+                thumbnail=thumbnail,
+                ref=ref,
             )
         )
 

@@ -140,3 +140,49 @@ def test_a_real_oembed_client_gets_a_404_for_a_draft(live_server, settings):
     with pytest.raises(ProviderHTTPException) as error:
         provider.request(f"{live_server.url}{draft.get_absolute_url()}")
     assert "404" in str(error.value)
+
+
+def iframe_src(html: str) -> str:
+    return html.split('src="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+
+
+def test_a_ref_in_the_letter_url_is_kept_by_the_iframe(client):
+    letter = make_letter()
+    body = oembed(client, url=letter_url(letter) + "?ref=Daily-News").json()
+    src = urlsplit(iframe_src(body["html"]))
+    assert src.path == f"/embed/letters/{letter.slug}/"
+    assert parse_qs(src.query) == {"ref": ["daily-news"]}
+
+
+def test_a_ref_parameter_is_kept_and_wins_over_the_url(client):
+    letter = make_letter()
+    body = oembed(
+        client, url=letter_url(letter) + "?ref=from-url", ref="radio.4", maxheight="100"
+    ).json()
+    assert parse_qs(urlsplit(iframe_src(body["html"])).query) == {
+        "size": ["compact"],
+        "ref": ["radio.4"],
+    }
+
+
+def test_the_widget_of_an_oembed_with_a_ref_links_to_the_letter_with_it(client):
+    letter = make_letter()
+    body = oembed(client, url=letter_url(letter), ref="daily-news").json()
+    widget = client.get(iframe_src(body["html"]))
+    assert f'{letter.get_absolute_url()}?ref=daily-news"' in widget.content.decode()
+
+
+@pytest.mark.parametrize("ref", ["", "no spaces", "<script>", "x" * 65])
+def test_a_bad_ref_gives_the_plain_iframe(client, ref):
+    letter = make_letter()
+    plain = oembed(client, url=letter_url(letter)).json()
+    body = oembed(client, url=letter_url(letter), ref=ref).json()
+    assert body["html"] == plain["html"]
+    assert "ref" not in iframe_src(body["html"])
+
+
+def test_answers_with_different_refs_have_different_etags(client):
+    letter = make_letter()
+    one = oembed(client, url=letter_url(letter), ref="one")
+    two = oembed(client, url=letter_url(letter), ref="two")
+    assert one["ETag"] != two["ETag"]
