@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "signatories",
     "moderation",
     "updates",
+    "notifications",
     "embeds",
 ]
 
@@ -278,12 +279,14 @@ CELERY_TASK_ROUTES = {
     "letters.tasks.*": {"queue": "mail"},
     "mailing.tasks.*": {"queue": "mail"},
     "moderation.tasks.*": {"queue": "default"},
+    "notifications.tasks.*": {"queue": "default"},
 }
 CELERY_IMPORTS = [
     "mailing.tasks",
     "letters.tasks",
     "updates.tasks",
     "moderation.tasks",
+    "notifications.tasks",
     "embeds.tasks",
 ]
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -299,6 +302,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "sweep-updates": {"task": "updates.tasks.updates_sweep", "schedule": 300.0},
+    "sweep-notifications": {
+        "task": "notifications.tasks.notifications_sweep",
+        "schedule": 300.0,
+    },
+    "queue-digests": {"task": "notifications.tasks.digests_queue", "schedule": 3600.0},
 }
 
 # Mail --------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from moderation.selectors import (
     moderation_signals_forget,
     signature_list_for_moderation,
 )
+from moderation.signals import signatory_verified
 from signatories import counters, outbox
 from signatories.models import OutboxMessage, Signature
 from signatories.selectors import signatory_breakdown_forget
@@ -204,6 +205,15 @@ def _names_changed(*, letter_id: int) -> None:
     facts_changed(letter_id=letter_id)
 
 
+def _announce_verified(*, signature_id: int, letter_id: int) -> None:
+    """Tell the apps above (notifications) once the new verified mark is committed."""
+    transaction.on_commit(
+        lambda: signatory_verified.send(
+            sender=Signature, signature_id=signature_id, letter_id=letter_id
+        )
+    )
+
+
 def signature_verify(
     *, signature: Signature, actor: Actor, method: str, note: str = ""
 ) -> ModerationAction:
@@ -224,6 +234,8 @@ def signature_verify(
         )
         reason = f"{Signature.Verification(method).label}: {note.strip()}".rstrip(": ")
         _names_changed(letter_id=current.letter_id)
+        if current.verified_at is None:
+            _announce_verified(signature_id=current.pk, letter_id=current.letter_id)
         return ModerationAction.objects.create(
             letter_id=current.letter_id,
             signature=current,
