@@ -32,6 +32,8 @@ ROUTES = [
     Route("organize:letter-preview", "get", "viewer"),
     Route("organize:team", "get", "viewer"),
     Route("signatories:sources", "get", "viewer"),
+    Route("notifications:preferences", "get", "viewer"),
+    Route("notifications:preferences", "post", "viewer"),
     Route("organize:letter-edit", "get", "editor"),
     Route("organize:letter-edit", "post", "editor"),
     Route("organize:letter-publish", "post", "editor"),
