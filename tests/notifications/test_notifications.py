@@ -170,6 +170,16 @@ def test_verifying_a_signatory_emails_the_organizers_who_opted_in(
         assert "ada.private@example.org" not in part
 
 
+def test_a_verified_signatory_is_queued_once_per_organizer(letter, owner):
+    _prefer(owner, each_verified=True)
+    signature = make_signature(
+        letter=letter, verified_at=timezone.now(), verification_method="other"
+    )
+    services.verified_notify(signature_id=signature.pk)
+    services.verified_notify(signature_id=signature.pk)
+    assert Notification.objects.filter(kind=Kind.VERIFIED).count() == 1
+
+
 def test_a_signatory_unverified_before_sending_is_not_announced(letter, owner):
     _prefer(owner, each_verified=True)
     signature = make_signature(
