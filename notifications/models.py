@@ -6,6 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from letters.models import Letter, Membership
 from signatories.models import Signature
 
+# What an organizer who never chose gets.
+PREFERENCE_DEFAULTS = {"digest": True, "milestones": True, "each_verified": False}
+
 
 class Preference(models.Model):
     """What one organizer of one letter wants to hear about. No row means the defaults:
@@ -14,9 +17,13 @@ class Preference(models.Model):
     membership = models.OneToOneField(
         Membership, on_delete=models.CASCADE, related_name="notification_preference"
     )
-    digest = models.BooleanField(_("a daily digest"), default=True)
-    milestones = models.BooleanField(_("the goal and each milestone"), default=True)
-    each_verified = models.BooleanField(_("each new verified signatory"), default=False)
+    digest = models.BooleanField(_("a daily digest"), default=PREFERENCE_DEFAULTS["digest"])
+    milestones = models.BooleanField(
+        _("the goal and each milestone"), default=PREFERENCE_DEFAULTS["milestones"]
+    )
+    each_verified = models.BooleanField(
+        _("each new verified signatory"), default=PREFERENCE_DEFAULTS["each_verified"]
+    )
     language = models.CharField(
         _("language of these emails"),
         max_length=10,

@@ -21,7 +21,7 @@ from mailing.messages import connection as mail_connection_open
 from mailing.status import Failure, QueueStatus
 from mailing.suppression import address_is_suppressed
 from notifications import emails
-from notifications.models import Notification, Preference
+from notifications.models import PREFERENCE_DEFAULTS, Notification, Preference
 from signatories.models import Signature
 
 log = logging.getLogger(__name__)
@@ -66,13 +66,13 @@ def _still_wanted(row: Notification, preference: Preference | None) -> bool:
             return False
         if signature.status == Signature.Status.REMOVED:
             return False
-    if preference is None:
-        return row.kind != Notification.Kind.VERIFIED
     field = {
         Notification.Kind.DIGEST: "digest",
         Notification.Kind.MILESTONE: "milestones",
         Notification.Kind.VERIFIED: "each_verified",
     }[Notification.Kind(row.kind)]
+    if preference is None:
+        return PREFERENCE_DEFAULTS[field]
     return bool(getattr(preference, field))
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from letters.models import Letter, Membership
 from mailing.tasks import enqueue, enqueue_after_commit
 from moderation.selectors import moderation_signals
-from notifications.models import Milestone, Notification, Preference
+from notifications.models import PREFERENCE_DEFAULTS, Milestone, Notification, Preference
 from signatories.counters import counts_get
 from signatories.models import Signature
 
@@ -61,7 +61,7 @@ def preference_save(
 
 def _members_wanting(field: str) -> Q:
     """Memberships whose preference says yes to ``field``; no preference is the default."""
-    default = Preference._meta.get_field(field).default
+    default = PREFERENCE_DEFAULTS[field]
     chose = Q(**{f"notification_preference__{field}": True})
     return chose | Q(notification_preference__isnull=True) if default else chose
 
