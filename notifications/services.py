@@ -19,7 +19,7 @@ from letters.models import Letter, Membership
 from mailing.tasks import enqueue, enqueue_after_commit
 from moderation.selectors import moderation_signals
 from notifications.models import PREFERENCE_DEFAULTS, Milestone, Notification, Preference
-from signatories.counters import counts_get
+from signatories.counters import counts_get, counts_get_many
 from signatories.models import Signature
 
 # The counts announced besides a letter's goal: 100, 500, 1,000, 5,000 ... 10 million.
@@ -111,15 +111,21 @@ def milestones_check(*, letter_id: int) -> int:
     letter = Letter.objects.filter(pk=letter_id, status__in=_DIGEST_STATUSES).first()
     if letter is None:
         return 0
-    count = counts_get(letter_id=letter.pk).all
-    reached = {milestone_reached(count): False}
-    if letter.goal and count >= letter.goal:
-        reached[letter.goal] = True
+    reached = _reached(count=counts_get(letter_id=letter.pk).all, goal=letter.goal)
     return sum(
         _milestone_record(letter=letter, count=number, is_goal=is_goal)
         for number, is_goal in reached.items()
-        if number
     )
+
+
+def _reached(*, count: int, goal: int | None) -> dict[int, bool]:
+    """The counts to announce for ``count``: the highest milestone and the goal, each
+    with whether it is the goal."""
+    reached = {milestone_reached(count): False}
+    if goal and count >= goal:
+        reached[goal] = True
+    reached.pop(0, None)
+    return reached
 
 
 def _milestone_record(*, letter: Letter, count: int, is_goal: bool) -> bool:
@@ -140,9 +146,21 @@ def _milestone_record(*, letter: Letter, count: int, is_goal: bool) -> bool:
 
 
 def milestones_sweep() -> int:
-    """Check every public letter; catches goals and counts that moved without a signal."""
-    ids = Letter.objects.filter(status__in=_DIGEST_STATUSES).values_list("pk", flat=True)
-    return sum(milestones_check(letter_id=letter_id) for letter_id in ids)
+    """Check every public letter; catches goals and counts that moved without a signal.
+
+    One read of the counts and one of the milestones recorded for all letters; a row is
+    written only for a count not recorded yet."""
+    letters = list(Letter.objects.filter(status__in=_DIGEST_STATUSES).only("pk", "goal"))
+    ids = [letter.pk for letter in letters]
+    counts = counts_get_many(letter_ids=ids)
+    recorded = set(Milestone.objects.filter(letter_id__in=ids).values_list("letter_id", "count"))
+    new = 0
+    for letter in letters:
+        reached = _reached(count=counts[letter.pk].all, goal=letter.goal)
+        for number, is_goal in reached.items():
+            if (letter.pk, number) not in recorded:
+                new += _milestone_record(letter=letter, count=number, is_goal=is_goal)
+    return new
 
 
 # Each verified signatory ---------------------------------------------------------------
@@ -189,8 +207,13 @@ def digest_counts(*, letter: Letter, since: datetime, until: datetime) -> Digest
     rows = Signature.objects.filter(letter=letter)
     signals = moderation_signals(letter=letter)
     return DigestCounts(
+        # Both values of show_name let the public list's index (letter, status,
+        # show_name, -confirmed_at) find the range instead of reading the whole letter.
         confirmed=rows.filter(
-            status=Signature.Status.CONFIRMED, confirmed_at__gte=since, confirmed_at__lt=until
+            status=Signature.Status.CONFIRMED,
+            show_name__in=(True, False),
+            confirmed_at__gte=since,
+            confirmed_at__lt=until,
         ).count(),
         verified=rows.filter(verified_at__gte=since, verified_at__lt=until)
         .exclude(status=Signature.Status.REMOVED)
