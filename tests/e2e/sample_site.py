@@ -272,6 +272,7 @@ def _organizer_paths(letter: Letter, update: Update, draft: Update, held: Any) -
         "export": reverse("signatories:export", kwargs=slug),
         "updates-organizer": reverse("updates:organizer-list", kwargs=slug),
         "update-organizer": reverse("updates:organizer-detail", kwargs={**slug, "pk": draft.pk}),
+        "notifications": reverse("notifications:preferences", kwargs=slug),
         "email-account": reverse("account_email"),
         "password-change": reverse("account_change_password"),
         "two-factor": reverse("mfa_index"),

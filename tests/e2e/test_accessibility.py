@@ -14,10 +14,13 @@ from allauth.account.adapter import get_adapter
 from allauth.core import context as allauth_context
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Browser, Page
 
 from letters import emails as letter_emails
-from letters.models import Invitation
+from letters.models import Invitation, Letter, Membership
+from notifications import emails as notification_emails
+from notifications.models import Milestone, Notification
 from signatories import emails as signer_emails
 from signatories.models import Signature
 from signatories.tokens import withdraw_token
@@ -167,9 +170,45 @@ def emails(live_url: str) -> dict[str, str | None]:
             update=update, signature=signature, body_html="<p>Thank you.</p>", token="u" * 24
         ),
         "invitation": letter_emails.invitation(invitation=invitation),
+        **_notification_emails(letter, user),
         **_account_emails(user, live_url),
     }
     return {name: _html_part(message) for name, message in messages.items()}
+
+
+def _notification_emails(letter: Letter, user: Any) -> dict[str, Any]:
+    """The three emails to organizers, drawn from unsaved outbox rows."""
+    membership = Membership.objects.create(letter=letter, user=user, role="owner")
+    verified = make_signature(
+        letter=letter,
+        name="Dr. Lin Wei",
+        role="Nurse",
+        organization="City Hospital",
+        verified_at=timezone.now(),
+        verification_method="org_email",
+    )
+    counts = {"since": timezone.now().isoformat(), "confirmed": 12, "verified": 1,
+              "signals": 2, "held": 3}  # fmt: skip
+    rows = {
+        "notification-digest": Notification(
+            membership=membership,
+            kind=Notification.Kind.DIGEST,
+            period_end=timezone.now(),
+            counts=counts,
+        ),
+        "notification-milestone": Notification(
+            membership=membership,
+            kind=Notification.Kind.MILESTONE,
+            milestone=Milestone.objects.create(letter=letter, count=1000),
+        ),
+        "notification-verified": Notification(
+            membership=membership, kind=Notification.Kind.VERIFIED, signature=verified
+        ),
+    }
+    return {
+        name: notification_emails.notification(notification=row, to=user.email, language="en")
+        for name, row in rows.items()
+    }
 
 
 def _account_emails(user: Any, live_url: str) -> dict[str, Any]:
