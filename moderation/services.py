@@ -207,10 +207,12 @@ def _names_changed(*, letter_id: int) -> None:
 
 def _announce_verified(*, signature_id: int, letter_id: int) -> None:
     """Tell the apps above (notifications) once the new verified mark is committed."""
+    # Robust: the mark is committed; a listener that fails is logged, not the page's error.
     transaction.on_commit(
         lambda: signatory_verified.send(
             sender=Signature, signature_id=signature_id, letter_id=letter_id
-        )
+        ),
+        robust=True,
     )
 
 
