@@ -348,3 +348,11 @@ def outbox_status():
     from mailing.status import queues_status
 
     return queues_status()
+
+
+def test_the_digest_counts_the_open_signals_of_the_signatures_page(letter, settings):
+    make_signatures(letter=letter, count=settings.MODERATION_BURST_THRESHOLD, network_key="n1")
+    now = timezone.now()
+    counts = services.digest_counts(letter=letter, since=now - timedelta(days=1), until=now)
+    assert counts.signals == 1
+    assert counts.confirmed == settings.MODERATION_BURST_THRESHOLD
