@@ -215,7 +215,7 @@ def test_the_digest_counts_what_is_new_and_what_waits(letter, owner):
     }
     _send()
     [message] = mail.outbox
-    assert message.subject == "Today on “Fair pay for illustrators”"
+    assert message.subject == "Daily digest: “Fair pay for illustrators”"
     assert "4 new confirmed signatures" in message.body
     assert "1 signatory newly verified" in message.body
     assert "1 held signature waiting for review" in message.body
