@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from signatories.models import ExportLog, OutboxMessage, Signature
+from signatories.models import CountCheck, CountEvent, ExportLog, OutboxMessage, Signature
 
 
 @admin.register(Signature)
@@ -42,3 +42,32 @@ class ExportLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CountEvent)
+class CountEventAdmin(_ReadOnly):
+    """Read-only: the append-only log the public count is the sum of."""
+
+    list_display = ["occurred_at", "letter", "kind", "delta", "reason", "action_id"]
+    list_filter = ["kind"]
+    list_select_related = ["letter"]
+    show_full_result_count = False
+
+
+@admin.register(CountCheck)
+class CountCheckAdmin(_ReadOnly):
+    """Read-only: the last check of each letter's count against its events."""
+
+    list_display = ["letter", "checked_at", "public_count", "events_total", "mismatch_since"]
+    list_select_related = ["letter"]
