@@ -153,7 +153,8 @@ _EVENT_KINDS = {
 
 def _event(*, entry: ModerationAction, delta: int, signature_id: int | None = None) -> None:
     """Log the move of the public count in the action's transaction (none for a signature
-    that was not counted). Only a removal's reason is public: a hold's stays private."""
+    that was not counted), at the moment it moves (a large bulk removal's, when its task
+    runs). Only a removal's reason is public: a hold's stays private."""
     public = entry.action in {Action.REMOVE, Action.BULK_REMOVE}
     count_event_add(
         letter_id=entry.letter_id,
@@ -162,7 +163,6 @@ def _event(*, entry: ModerationAction, delta: int, signature_id: int | None = No
         reason=entry.reason if public else "",
         action_id=entry.pk,
         signature_id=signature_id,
-        occurred_at=entry.created_at,
     )
 
 

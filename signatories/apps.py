@@ -10,9 +10,10 @@ class SignatoriesConfig(AppConfig):
         from letters.pagecache import page_state_register
         from letters.pages import index_part_register, letter_part_register
         from mailing.status import reporter_register
-        from signatories import outbox, pages
+        from signatories import figures, outbox, pages
 
         letter_part_register(pages.letter_part)
+        letter_part_register(figures.letter_part)
         index_part_register(pages.index_part)
         page_state_register("letter", pages.letter_page_state)
         page_state_register("signatories", pages.signatories_page_state)
