@@ -69,7 +69,8 @@ def letters_deleting(*, letter_ids: Iterable[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('undersigned.letters_deleting', "
-            "coalesce(current_setting('undersigned.letters_deleting', true), ',') || %s, true)",
+            "coalesce(nullif(current_setting('undersigned.letters_deleting', true), ''), ',')"
+            " || %s, true)",
             ["".join(f"{letter_id}," for letter_id in letter_ids)],
         )
 
