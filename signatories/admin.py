@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from signatories.models import CountCheck, CountEvent, ExportLog, OutboxMessage, Signature
+from signatories.services import signature_withdraw
 
 
 @admin.register(Signature)
@@ -18,6 +20,14 @@ class SignatureAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["letter"]
     show_full_result_count = False
+
+    # Deleting a signature here is a withdrawal: the count and its event log follow.
+    def delete_model(self, request: HttpRequest, obj: Signature) -> None:
+        signature_withdraw(signature=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
+        for signature in queryset.order_by("pk"):
+            signature_withdraw(signature=signature)
 
 
 @admin.register(OutboxMessage)

@@ -166,3 +166,15 @@ def test_a_draft_is_not_checked():
     draft = make_letter(status="draft")
     tasks.counts_check()
     assert not CountCheck.objects.filter(letter=draft).exists()
+
+
+def test_deleting_a_signature_in_the_admin_is_a_withdrawal_with_its_event(client, letter):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(admin)
+    signature = make_signature(letter=letter)
+    url = reverse("admin:signatories_signature_delete", args=[signature.pk])
+    client.post(url, {"post": "yes"})
+    assert not Signature.objects.filter(pk=signature.pk).exists()
+    assert _kinds(letter) == [("confirm", 1, ""), ("withdraw", -1, "")]
