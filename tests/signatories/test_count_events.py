@@ -1,6 +1,7 @@
 """The append-only log of each letter's public count, and the periodic check that the
 count equals the sum of its events (signatories/events.py)."""
 
+import io
 import logging
 
 import pytest
@@ -178,3 +179,11 @@ def test_deleting_a_signature_in_the_admin_is_a_withdrawal_with_its_event(client
     client.post(url, {"post": "yes"})
     assert not Signature.objects.filter(pk=signature.pk).exists()
     assert _kinds(letter) == [("confirm", 1, ""), ("withdraw", -1, "")]
+
+
+def test_the_demo_letter_has_the_events_of_its_signatures():
+    from django.core.management import call_command
+
+    call_command("seed_demo", signatures=40, stdout=io.StringIO())
+    assert CountEvent.objects.exists()
+    assert tasks.counts_check() == 0
