@@ -193,7 +193,8 @@ _charts: Kept[tuple[int, str, date, int], SafeString] = Kept(500)
 
 def chart_svg(*, letter_id: int, slug: str, time_zone: str, count: int) -> SafeString:
     """The chart of the last days' net signatures, drawn on the server; empty before the
-    first signature. Kept per process for the letter, language, day and count."""
+    first signature. Kept per process for the letter, language, day and count. The bars
+    are not links (sixty stops for a keyboard); the caption links the table of days."""
     today = _today(time_zone)
     key = (letter_id, get_language() or "", today, count)
     kept = _charts.get(key)
@@ -216,17 +217,16 @@ def _draw(days: Sequence[Day], *, slug: str) -> SafeString:
     step = _WIDTH / len(days)
     bars = format_html_join(
         "",
-        '<a href="{}#{}"><rect x="{}" y="{}" width="{}" height="{}"'
-        ' class="{}"><title>{}</title></rect></a>',
+        '<rect x="{}" y="{}" width="{}" height="{}" class="{}" data-day="{}">'
+        "<title>{}</title></rect>",
         (
             (
-                page,
-                day.anchor,
                 _number(index * step + step * 0.1),
                 _number(zero - max(day.net, 0) * scale),
                 _number(step * 0.8),
                 _number(max(abs(day.net) * scale, 0.5)),
                 "down" if day.net < 0 else "up",
+                day.day.isoformat(),
                 _bar_label(day),
             )
             for index, day in enumerate(days)

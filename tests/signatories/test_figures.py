@@ -115,7 +115,8 @@ def test_the_letter_page_shows_an_accessible_chart_drawn_on_the_server(letter):
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
     assert 'role="img"' in html and '<title id="figures-title">' in html
     assert "2 signatures counted so far. The chart shows the last 4 days." in html
-    assert f"/letters/{letter.slug}/figures/#day-" in html
+    assert f'<a href="/letters/{letter.slug}/figures/">' in html
+    assert "<script" not in html.split('class="figures-chart"')[1].split("</figure>")[0]
 
 
 def test_the_chart_follows_the_count_on_the_kept_page(letter, django_capture_on_commit_callbacks):
@@ -144,3 +145,16 @@ def test_a_past_day_is_added_up_once_per_process_and_day(letter, django_assert_n
         body = _json(letter).json()
     assert body["days"][-1]["total"] == 2
     assert CountEvent.objects.filter(letter=letter).count() == 2
+
+
+def test_a_day_that_lost_signatures_is_drawn_below_the_line(letter):
+    earlier = timezone.now() - timedelta(days=2)
+    make_signature(letter=letter, confirmed_at=earlier)
+    gone = [make_signature(letter=letter, confirmed_at=earlier) for _ in range(2)]
+    actor = make_member_user(letter=letter)
+    for signature in gone:
+        moderation.signature_remove(signature=signature, actor=actor, reason="Fake")
+    html = Client().get(letter.get_absolute_url()).content.decode()
+    chart = html.split('class="figures-chart"')[1].split("</figure>")[0]
+    assert chart.count('class="down"') == 1
+    assert "1 signature counted so far." in chart
