@@ -73,6 +73,17 @@ WHERE i.indrelid = 'signatories_signature'::regclass
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 """
 
+# The count's event log (signatories.models.CountEvent): one confirmation event per
+# letter and day of its time zone, as the migration that added the log wrote for the
+# signatures before it, so that each count equals the sum of its events.
+EVENTS_SQL = """
+INSERT INTO signatories_countevent (letter_id, kind, delta, occurred_at, reason)
+SELECT s.letter_id, 'confirm', count(*), min(s.confirmed_at), ''
+FROM signatories_signature s JOIN letters_letter l ON l.id = s.letter_id
+WHERE s.status = 'confirmed' AND s.letter_id = ANY(%(letters)s)
+GROUP BY s.letter_id, (s.confirmed_at AT TIME ZONE l.time_zone)::date
+"""
+
 # Below this many rows, updating the indexes row by row is quicker than rebuilding them.
 REBUILD_FROM = 100_000
 OTHER_LETTER_SIGNATURES = 20
@@ -101,8 +112,9 @@ def _letter(*, slug: str, title: str, goal: int, days: int) -> tuple[int, int]:
     return letter.pk, version.pk
 
 
-def _insert(cursor: "CursorWrapper", *, letter: int, version: int, count: int) -> None:
+def _insert(cursor: "CursorWrapper", *, letter: int, version: int, count: int) -> int:
     cursor.execute(SIGNATURES_SQL, {"letter": letter, "version": version, "count": count})
+    return letter
 
 
 def seed(*, slug: str, count: int, letters: int, small: int = 0) -> None:
@@ -116,6 +128,7 @@ def seed(*, slug: str, count: int, letters: int, small: int = 0) -> None:
         cursor.execute("SET LOCAL synchronous_commit = off")
         rebuild = count + small >= REBUILD_FROM
         dropped: list[tuple[str, str]] = []
+        seeded: list[int] = []
         if rebuild:
             cursor.execute(INDEXES_SQL)
             dropped = cursor.fetchall()
@@ -127,15 +140,18 @@ def seed(*, slug: str, count: int, letters: int, small: int = 0) -> None:
                 slug=f"{slug}-{number}", title=f"Another letter {number}", goal=1000,
                 days=30 + number,
             )  # fmt: skip
-            _insert(cursor, letter=pk, version=version, count=OTHER_LETTER_SIGNATURES)
+            seeded.append(
+                _insert(cursor, letter=pk, version=version, count=OTHER_LETTER_SIGNATURES)
+            )
         if small:
             # The same list at a small size: the pages that must be no slower at `count`.
             pk, version = _letter(
                 slug=f"{slug}-10k", title="Benchmark letter, small", goal=small * 2, days=30
             )
-            _insert(cursor, letter=pk, version=version, count=small)
+            seeded.append(_insert(cursor, letter=pk, version=version, count=small))
         pk, version = _letter(slug=slug, title="Benchmark letter", goal=count * 2, days=30)
-        _insert(cursor, letter=pk, version=version, count=count)
+        seeded.append(_insert(cursor, letter=pk, version=version, count=count))
+        cursor.execute(EVENTS_SQL, {"letters": seeded})
         inserted = time.monotonic()
         # The foreign keys are checked at commit; an index cannot be built before they are.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

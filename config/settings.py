@@ -293,6 +293,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "signatories.tasks.outbox_sweep", "schedule": 30.0},
     "reconcile-counts": {"task": "signatories.tasks.counts_reconcile", "schedule": 600.0},
+    "check-counts": {"task": "signatories.tasks.counts_check", "schedule": 3600.0},
     "purge-unconfirmed": {
         "task": "signatories.tasks.signatures_purge_unconfirmed",
         "schedule": 3600.0,

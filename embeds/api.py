@@ -9,12 +9,13 @@ round trip: a warm request, and its 304, touch no database.
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 
 from embeds import openapi
 from embeds.http import etag_for, json_error, public_read, respond
@@ -23,6 +24,7 @@ from letters import selectors
 from letters.facts import LetterFacts
 from letters.models import Letter
 from signatories import counters
+from signatories.figures import daily_figures, figures_csv, local_day
 from signatories.live import LetterLive, letter_live_get
 from signatories.models import Signature
 from signatories.selectors import signatory_list_public
@@ -197,3 +199,53 @@ def openapi_document(request: HttpRequest) -> HttpResponse:
         etag=etag_for("openapi", openapi.digest()),
         build=lambda: JsonResponse(document, json_dumps_params={"indent": 2}),
     )
+
+
+def _figures_etag(live: LetterLive) -> tuple[str, date]:
+    """The ETag of a letter's daily figures: they change with its count (every event moves
+    it), its time zone, and the day."""
+    today = local_day(timezone.now(), live.facts.time_zone)
+    counts = live.counts
+    parts = (live.facts.id, live.facts.time_zone, today, counts.all, counts.updated)
+    return etag_for("figures", *parts), today
+
+
+@public_read()
+def letter_figures_json(request: HttpRequest, slug: str) -> HttpResponse:
+    """A letter's public count day by day, in its time zone, from its event log."""
+    live = letter_live_get(slug=slug)
+    if live is None:
+        return _no_letter(slug)
+    etag, _today = _figures_etag(live)
+
+    def build() -> HttpResponse:
+        facts = live.facts
+        days = daily_figures(letter_id=facts.id, time_zone=facts.time_zone)
+        return JsonResponse(
+            {
+                "slug": facts.slug,
+                "time_zone": facts.time_zone,
+                "signature_count": live.counts.all,
+                "days": [day.as_dict() for day in days],
+            }
+        )
+
+    return respond(request, etag=etag, build=build)
+
+
+@public_read()
+def letter_figures_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The same figures as CSV, one row per day."""
+    live = letter_live_get(slug=slug)
+    if live is None:
+        return _no_letter(slug)
+    etag, _today = _figures_etag(live)
+
+    def build() -> HttpResponse:
+        facts = live.facts
+        days = daily_figures(letter_id=facts.id, time_zone=facts.time_zone)
+        response = HttpResponse(figures_csv(days), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="{facts.slug}-figures.csv"'
+        return response
+
+    return respond(request, etag=etag, build=build)

@@ -72,6 +72,7 @@ _FIELDS = (
     "closes_at",
     "updated_at",
     "require_challenge",
+    "time_zone",
 )
 
 
@@ -91,6 +92,7 @@ class LetterFacts:
     closes_at: datetime | None
     updated_at: datetime
     require_challenge: bool
+    time_zone: str
     path: str
 
     @classmethod

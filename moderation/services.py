@@ -28,7 +28,8 @@ from moderation.selectors import (
 )
 from moderation.signals import signatory_verified
 from signatories import counters, outbox
-from signatories.models import OutboxMessage, Signature
+from signatories.events import count_event_add
+from signatories.models import CountEvent, OutboxMessage, Signature
 from signatories.selectors import signatory_breakdown_forget
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def _leave(
         Signature.objects.filter(pk=current.pk).update(
             status=to_status, status_before_moderation=before, moderation=entry
         )
+        _event(entry=entry, delta=-int(counted), signature_id=current.pk)
         hidden = 0 if current.show_name else -1
         _after_commit(letter_id=current.letter_id, all=-int(counted), hidden=hidden * counted)
     return entry
@@ -132,11 +134,37 @@ def _return(
         Signature.objects.filter(pk=current.pk).update(
             status=target, status_before_moderation="", moderation=None, hold_reason=""
         )
+        _event(entry=entry, delta=int(counted), signature_id=current.pk)
         if current.hold_reason and target == Status.PENDING:
             _send_withheld_confirmation(signature=current)
         hidden = 0 if current.show_name else 1
         _after_commit(letter_id=current.letter_id, all=int(counted), hidden=hidden * counted)
     return entry
+
+
+# The count event each action writes when it moves the public count.
+_EVENT_KINDS = {
+    Action.HOLD: CountEvent.Kind.HOLD,
+    Action.RELEASE: CountEvent.Kind.RELEASE,
+    Action.REMOVE: CountEvent.Kind.REMOVE,
+    Action.BULK_REMOVE: CountEvent.Kind.REMOVE,
+    Action.RESTORE: CountEvent.Kind.RESTORE,
+}
+
+
+def _event(*, entry: ModerationAction, delta: int, signature_id: int | None = None) -> None:
+    """Log the move of the public count in the action's transaction (none for a signature
+    that was not counted), at the moment it moves (a large bulk removal's, when its task
+    runs). Only a removal's reason is public: a hold's stays private."""
+    public = entry.action in {Action.REMOVE, Action.BULK_REMOVE}
+    count_event_add(
+        letter_id=entry.letter_id,
+        kind=_EVENT_KINDS[Action(entry.action)],
+        delta=delta,
+        reason=entry.reason if public else "",
+        action_id=entry.pk,
+        signature_id=signature_id,
+    )
 
 
 def _send_withheld_confirmation(*, signature: Signature) -> None:
@@ -311,6 +339,7 @@ def _bulk_apply(*, entry: ModerationAction, filters: ModerationFilter) -> int:
     entry.state = ModerationAction.State.DONE
     entry.criteria = _impersonal(entry.criteria)
     entry.save(update_fields=["affected", "counted", "state", "criteria"])
+    _event(entry=entry, delta=-entry.counted)
     _after_commit(letter_id=entry.letter_id, all=-entry.counted, hidden=-moved["hidden"])
     return entry.affected
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,6 +32,7 @@ from moderation.forms import (
 )
 from moderation.models import ModerationAction
 from signatories import counters
+from signatories.figures import day_anchor, local_day
 from signatories.models import Signature
 
 EDITOR = Membership.Role.EDITOR
@@ -302,9 +304,15 @@ def _bulk_render(
 def corrections(request: HttpRequest, slug: str) -> HttpResponse:
     """The public log of every moderation that changed the count of a letter."""
     letter = letter_get_public(slug=slug)
+    entries = selectors.correction_log(letter=letter)
+    figures = reverse("signatories:figures", kwargs={"slug": letter.slug})
     context = {
         "letter": letter,
-        "entries": selectors.correction_log(letter=letter),
+        # Each entry links to its day in the daily figures, in the letter's time zone.
+        "entries": [
+            (entry, f"{figures}#{day_anchor(local_day(entry.created_at, letter.time_zone))}")
+            for entry in entries
+        ],
         "counts": counters.counts_get(letter_id=letter.pk),
     }
     return render(request, "moderation/corrections.html", context)

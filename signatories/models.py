@@ -231,3 +231,65 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.format} export of {self.letter_id} by {self.user_id}"
+
+
+class CountEvent(models.Model):
+    """One move of a letter's public count, and why: the count is the sum of its events.
+
+    Append-only: written in the same transaction as the change it records (confirmation,
+    withdrawal, hold, release, removal, restoration), never changed or deleted; on
+    PostgreSQL a trigger refuses UPDATE and DELETE, except when the letter itself is being
+    deleted (``0015_count_events``; ``signatories.apps`` tells the trigger which letter).
+    ``signature_id`` and ``action_id`` are plain numbers, not foreign keys: the signature
+    may be withdrawn later, and the event stays.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRM = "confirm", _("Confirmed")
+        WITHDRAW = "withdraw", _("Withdrawn")
+        HOLD = "hold", _("Held for review")
+        RELEASE = "release", _("Back after review")
+        REMOVE = "remove", _("Removed")
+        RESTORE = "restore", _("Restored")
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="count_events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    delta = models.IntegerField()
+    occurred_at = models.DateTimeField()
+    # The public reason of a removal, as the correction log shows it; empty otherwise.
+    reason = models.TextField(blank=True)
+    action_id = models.BigIntegerField(null=True, blank=True)
+    signature_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="count_event_moves"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["confirm", "release", "restore"], delta__gt=0)
+                | Q(kind__in=["withdraw", "hold", "remove"], delta__lt=0),
+                name="count_event_sign_matches_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["letter", "occurred_at"], name="count_event_letter_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.delta:+d} on {self.letter_id}"
+
+
+class CountCheck(models.Model):
+    """The last periodic check of a letter's count against the sum of its events
+    (``signatories.tasks.counts_check``). Organizers see a mismatch on their pages."""
+
+    letter = models.OneToOneField(Letter, on_delete=models.CASCADE, related_name="count_check")
+    checked_at = models.DateTimeField()
+    public_count = models.IntegerField()
+    events_total = models.IntegerField()
+    # When a mismatch was first seen in the current run of mismatches; null while they agree.
+    mismatch_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"count check of {self.letter_id}: {self.public_count} / {self.events_total}"
+
+    @property
+    def matches(self) -> bool:
+        return self.public_count == self.events_total

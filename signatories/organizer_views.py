@@ -16,7 +16,7 @@ from letters.models import Membership
 from letters.requests import AuthenticatedHttpRequest
 from letters.selectors import letter_get_for_editor
 from letters.services import user_has_verified_email
-from signatories import exports, selectors
+from signatories import events, exports, selectors
 from signatories.forms import ExportForm
 from signatories.models import ExportLog
 
@@ -31,8 +31,13 @@ _CONTENT_TYPES = {
 @login_required
 @require_GET
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    rows = selectors.dashboard_rows(user=request.user)
+    mismatches = events.count_mismatches(letter_ids=[row.letter.pk for row in rows])
     context = {
-        "rows": selectors.dashboard_rows(user=request.user),
+        "rows": rows,
+        "count_mismatches": [
+            (row.letter, mismatches[row.letter.pk]) for row in rows if row.letter.pk in mismatches
+        ],
         "newest": selectors.signature_list_newest_for_user(user=request.user),
         "email_verified": user_has_verified_email(user=request.user),
     }

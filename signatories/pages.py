@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
@@ -24,6 +25,7 @@ from letters.selectors import INDEX_SIZE, letter_list_index
 from mailing.kept import Kept
 from signatories import challenge, counters
 from signatories.counters import Counts
+from signatories.figures import local_day
 from signatories.forms import SignForm, form_stamp
 from signatories.live import LetterLive, letter_live_get
 from signatories.selectors import Breakdown, signatory_showcase, signatory_top_countries
@@ -102,8 +104,10 @@ def letter_page_state(request: HttpRequest, slug: str) -> Hashable | None:
         return None
     request.letter_live = live  # type: ignore[attr-defined]
     counts = live.counts
+    # The day in the letter's time zone: the chart of daily figures starts a new bar.
+    today = local_day(timezone.now(), live.facts.time_zone)
     return (live.version, counts.updated, counts.all, counts.hidden, live.challenge,
-            live.facts.is_open)  # fmt: skip
+            live.facts.is_open, today)  # fmt: skip
 
 
 def signatories_page_state(request: HttpRequest, slug: str) -> Hashable | None:

@@ -17,8 +17,8 @@ from letters.errors import ServiceError
 from letters.models import Letter
 from letters.prepared import PreparedLookup, column_sql, table_sql
 from mailing.addresses import address_hash, email_normalize
-from signatories import counters, outbox
-from signatories.models import LetterSuppression, OutboxMessage, Signature
+from signatories import counters, events, outbox
+from signatories.models import CountEvent, LetterSuppression, OutboxMessage, Signature
 from signatories.selectors import signatory_breakdown_forget
 from signatories.signals import count_increased
 from signatories.tokens import NOT_ME_SALT, WITHDRAW_SALT, token_hash
@@ -118,15 +118,31 @@ def _confirm_sql() -> str:
     table = table_sql(Signature)
     status, at = column_sql(Signature, "status"), column_sql(Signature, "confirmed_at")
     key, token = column_sql(Signature, "id"), column_sql(Signature, "token_hash")
-    return (
+    update = (
         f"UPDATE {table} SET {status} = %s, {at} = %s "  # noqa: S608
         f"WHERE {key} = %s AND {token} = %s AND {status} = %s"
+    )
+    if connection.vendor != "postgresql":
+        return update
+    # The confirmation and its count event in one statement: the event is written exactly
+    # when the UPDATE found the row still pending (signatories/events.py).
+    events = table_sql(CountEvent)
+    columns = ", ".join(
+        column_sql(CountEvent, name)
+        for name in ("letter", "kind", "delta", "occurred_at", "reason", "signature_id")
+    )
+    letter = column_sql(Signature, "letter")
+    return (
+        f"WITH confirmed AS ({update} RETURNING {letter}, {key}) "  # noqa: S608
+        f"INSERT INTO {events} ({columns}) SELECT {letter}, %s, 1, %s, '', {key} FROM confirmed"
     )
 
 
 def _confirm_row(*, pk: int, digest: str, now: datetime) -> bool:
     """``UPDATE … SET status = 'confirmed' WHERE id = … AND token_hash = … AND status =
-    'pending'``: whether it found the row still pending under this link."""
+    'pending'``: whether it found the row still pending under this link. On PostgreSQL
+    the same statement writes the confirmation's count event; elsewhere a second one does,
+    in the same transaction."""
     params: list[str | int | datetime] = [
         Signature.Status.CONFIRMED.value,
         now,
@@ -134,9 +150,20 @@ def _confirm_row(*, pk: int, digest: str, now: datetime) -> bool:
         digest,
         Signature.Status.PENDING.value,
     ]
-    with connection.cursor() as cursor:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_confirm_sql(), [*params, CountEvent.Kind.CONFIRM.value, now])
+            return cursor.rowcount == 1
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_confirm_sql(), params)
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        letter_id = Signature.objects.filter(pk=pk).values_list("letter_id", flat=True).get()
+        events.count_event_add(
+            letter_id=letter_id, kind=CountEvent.Kind.CONFIRM, delta=1, signature_id=pk,
+            occurred_at=now,
+        )  # fmt: skip
+        return True
 
 
 def _sign_new(
@@ -452,6 +479,10 @@ def signature_withdraw(*, signature: Signature) -> bool:
         if current.status == Signature.Status.CONFIRMED:
             hidden = 0 if current.show_name else -1
             letter_id = current.letter_id
+            events.count_event_add(
+                letter_id=letter_id, kind=CountEvent.Kind.WITHDRAW, delta=-1,
+                signature_id=signature.pk,
+            )  # fmt: skip
             transaction.on_commit(
                 lambda: counters.counts_add(letter_id=letter_id, all=-1, hidden=hidden)
             )

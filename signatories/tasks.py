@@ -3,7 +3,7 @@ import logging
 from letters.models import Letter
 from mailing.breaker import BreakerOpen
 from mailing.tasks import durable_task, enqueue, periodic_task
-from signatories import counters, outbox, services
+from signatories import counters, events, outbox, services
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +61,19 @@ def counts_reconcile() -> None:
 def signatures_purge_unconfirmed() -> int:
     """Periodic: forget signers who never confirmed."""
     return services.signature_purge_unconfirmed()
+
+
+@periodic_task()
+def counts_check() -> int:
+    """Periodic: prove that each public letter's count equals the sum of its events.
+
+    A mismatch is logged and stored for the organizers (``signatories.events.count_check``);
+    one letter that cannot be checked is logged and skipped. Returns how many mismatched.
+    """
+    mismatches = 0
+    for letter in Letter.objects.exclude(status=Letter.Status.DRAFT).order_by("pk").iterator():
+        try:
+            mismatches += not events.count_check(letter=letter).matches
+        except Exception:
+            log.exception("Could not check the count of letter %s; going on", letter.pk)
+    return mismatches

@@ -6,6 +6,7 @@ app_name = "signatories"
 
 urlpatterns = [
     path("letters/<slug:slug>/signatories/", views.signatory_list, name="list"),
+    path("letters/<slug:slug>/figures/", views.figures, name="figures"),
     path("letters/<slug:slug>/sign/", views.sign, name="sign"),
     path("letters/<slug:slug>/check-your-inbox/", views.check_inbox, name="check-inbox"),
     path("letters/<slug:slug>/new-link/", views.resend, name="resend"),

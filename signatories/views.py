@@ -21,6 +21,7 @@ from letters.pages import letter_page_context
 from letters.selectors import letter_get_public
 from mailing.messages import subject_render
 from signatories import answers, challenge, counters, flags, services, tokens
+from signatories.figures import daily_figures
 from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
 from signatories.live import LetterLive, letter_live_get
 from signatories.pages import breakdown_html, signatory_items_html
@@ -371,3 +372,14 @@ def _signatory_list(request: HttpRequest, slug: str) -> HttpResponse:
     if not query.narrows:
         context["page_items"] = signatory_items_html(page.items)
     return render(request, "letters/signatories.html", context)
+
+
+@public_page
+@require_GET
+def figures(request: HttpRequest, slug: str) -> HttpResponse:
+    """The public count of a letter day by day, from its event log, one row per day (the
+    correction log and the chart link to a day's row)."""
+    letter = letter_get_public(slug=slug)
+    days = daily_figures(letter_id=letter.pk, time_zone=letter.time_zone)
+    context = {"letter": letter, "days": list(reversed(days)), "time_zone": letter.time_zone}
+    return render(request, "signatories/figures.html", context)

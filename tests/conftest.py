@@ -39,8 +39,10 @@ def _empty_cache() -> None:
     Redis server skipped after an earlier test's failure; and with no page kept in the
     process (letters/pagecache.py)."""
     from letters.pagecache import page_forget_all
+    from signatories.figures import figures_forget_all
 
     breakers_reset()
+    figures_forget_all()
     cache.clear()
     page_forget_all()
     memo_forget_all()

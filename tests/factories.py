@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from letters.models import Letter
+from signatories.events import count_event_add
 from signatories.models import Signature
 from signatories.services import email_normalize
 
@@ -47,7 +48,14 @@ def make_signature(*, letter: Letter | None = None, **overrides: Any) -> Signatu
         fields.setdefault("confirmed_at", timezone.now())
     fields.setdefault("email_normalized", email_normalize(email=fields["email"]))
     fields.setdefault("email_domain", fields["email_normalized"].rpartition("@")[2])
-    return Signature.objects.create(**fields)
+    signature = Signature.objects.create(**fields)
+    if signature.status == Signature.Status.CONFIRMED:
+        # As the confirmation would have: the count is the sum of its events.
+        count_event_add(
+            letter_id=signature.letter_id, kind="confirm", delta=1, signature_id=signature.pk,
+            occurred_at=signature.confirmed_at,
+        )  # fmt: skip
+    return signature
 
 
 def form_data(**fields: Any) -> dict[str, Any]:
@@ -120,7 +128,10 @@ def make_signatures(*, letter: Letter, count: int, **overrides: Any) -> list[Sig
         }
         fields.update(overrides)
         rows.append(Signature(**fields))
-    return Signature.objects.bulk_create(rows, batch_size=2000)
+    created = Signature.objects.bulk_create(rows, batch_size=2000)
+    confirmed = sum(row.status == Signature.Status.CONFIRMED for row in created)
+    count_event_add(letter_id=letter.pk, kind="confirm", delta=confirmed, occurred_at=now)
+    return created
 
 
 def make_user(

@@ -8,7 +8,7 @@ with the current ones, exactly as an old deploy would have written them.
 """
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -430,3 +430,47 @@ def test_rolling_the_split_back_keeps_every_row_and_the_old_models_read_them(
     _migrate(executor, AFTER_SPLIT)
     assert _snapshot() == after
     assert _schema() == schema_after_split
+
+
+BEFORE_COUNT_EVENTS = [("signatories", "0013_signature_source")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_count_events_start_from_the_confirmed_signatures_per_day(executor):
+    """0015_count_events turns the confirmed signatures into one confirmation event per
+    letter and day of the letter's time zone; signatures out of the count get none."""
+    from signatories import tasks
+    from signatories.models import CountEvent
+
+    _migrate(executor, BEFORE_COUNT_EVENTS)
+    old = executor.loader.project_state(
+        [("signatories", "0013_signature_source")]
+        + [leaf for leaf in executor.loader.graph.leaf_nodes() if leaf[0] != "signatories"]
+    ).apps
+    OldLetter = old.get_model("letters", "Letter")
+    OldSignature = old.get_model("signatories", "Signature")
+    letter = OldLetter.objects.create(
+        slug="migrated", title="Migrated", body="Body", status="published",
+        published_at=timezone.now(), time_zone="America/New_York",
+    )  # fmt: skip
+    # 03:00 UTC on 2 December is still 1 December in New York.
+    night = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+    for n, (status, at) in enumerate([
+        ("confirmed", night), ("confirmed", night - timedelta(hours=1)),
+        ("confirmed", night + timedelta(hours=6)), ("pending", None),
+    ]):  # fmt: skip
+        OldSignature.objects.create(
+            letter=letter, name=f"S{n}", email=f"s{n}@example.org",
+            email_normalized=f"s{n}@example.org", consent_version="1", status=status,
+            confirmed_at=at,
+        )  # fmt: skip
+    OldSignature.objects.create(
+        letter=letter, name="Gone", email="gone@example.org", email_normalized="gone@example.org",
+        consent_version="1", status="removed", status_before_moderation="confirmed",
+        confirmed_at=night,
+    )  # fmt: skip
+
+    _migrate(executor, executor.loader.graph.leaf_nodes())
+    events = CountEvent.objects.filter(letter_id=letter.pk).order_by("occurred_at")
+    assert [(event.kind, event.delta) for event in events] == [("confirm", 2), ("confirm", 1)]
+    assert tasks.counts_check() == 0

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from letters.models import Letter
 from signatories import counters
+from signatories.figures import daily_figures
 from signatories.live import letter_live_get
 from signatories.selectors import signatory_breakdown, signatory_top_countries
 from tests.factories import make_letter, make_signature, make_signatures
@@ -22,8 +23,10 @@ pytestmark = pytest.mark.django_db
 
 def warm(letter: Letter) -> None:
     """The caches a running site keeps warm: the counter, the top countries, the breakdown,
-    the letter's facts (letters/facts.py)."""
+    the letter's facts (letters/facts.py), the days before today of its daily figures
+    (signatories/figures.py)."""
     counters.counts_get(letter_id=letter.pk)
+    daily_figures(letter_id=letter.pk, time_zone=letter.time_zone)
     letter_live_get(slug=letter.slug)
     signatory_top_countries(letter=letter)
     signatory_breakdown(letter_id=letter.pk)

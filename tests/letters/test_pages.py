@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from letters.models import Letter
 from signatories import counters
+from signatories.figures import daily_figures
 from signatories.live import letter_live_get
 from signatories.models import Signature
 from signatories.selectors import signatory_top_countries
@@ -109,6 +110,8 @@ def test_the_letter_page_uses_a_fixed_number_of_queries(
     counters.counts_get(letter_id=letter.pk)
     signatory_top_countries(letter=letter)
     letter_live_get(slug=letter.slug)
+    # So are the days before today of its daily figures (added up once a day per process).
+    daily_figures(letter_id=letter.pk, time_zone=letter.time_zone)
     # The letter, its latest signatories, whether it has corrections, its updates.
     with django_assert_max_num_queries(4):
         assert client.get(letter.get_absolute_url()).status_code == 200

@@ -1,7 +1,7 @@
 import os
 import random
 import secrets
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -13,7 +13,9 @@ from django.utils import timezone
 from letters.models import Letter, LetterVersion, Membership
 from mailing.addresses import email_normalize
 from signatories import counters
-from signatories.models import Signature
+from signatories.events import count_event_add
+from signatories.figures import local_day
+from signatories.models import CountEvent, Signature
 
 SLUG = "credit-consent-compensation"
 
@@ -173,6 +175,19 @@ class Command(BaseCommand):
                 )
             )
         Signature.objects.bulk_create(rows)
+        # The count's event log, as the confirmations would have written it: one event
+        # per day here, so that the daily figures and the chart have something to show.
+        days: dict[date, list[datetime]] = {}
+        for row in rows:
+            assert row.confirmed_at is not None
+            days.setdefault(local_day(row.confirmed_at, letter.time_zone), []).append(
+                row.confirmed_at
+            )
+        for _day, times in sorted(days.items()):
+            count_event_add(
+                letter_id=letter.pk, kind=CountEvent.Kind.CONFIRM, delta=len(times),
+                occurred_at=min(times),
+            )  # fmt: skip
 
     def _admin(self, letter: Letter) -> None:
         """Create the admin once; its password is kept in var/ so every run can print it."""
