@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "signatories",
     "moderation",
     "updates",
+    "dossiers",
     "embeds",
 ]
 
@@ -278,12 +279,15 @@ CELERY_TASK_ROUTES = {
     "letters.tasks.*": {"queue": "mail"},
     "mailing.tasks.*": {"queue": "mail"},
     "moderation.tasks.*": {"queue": "default"},
+    # A dossier of 100,000 names takes minutes of a worker: never ahead of confirmations.
+    "dossiers.tasks.*": {"queue": "bulk"},
 }
 CELERY_IMPORTS = [
     "mailing.tasks",
     "letters.tasks",
     "updates.tasks",
     "moderation.tasks",
+    "dossiers.tasks",
     "embeds.tasks",
 ]
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -299,6 +303,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "sweep-updates": {"task": "updates.tasks.updates_sweep", "schedule": 300.0},
+    "resume-dossiers": {"task": "dossiers.tasks.dossiers_resume", "schedule": 300.0},
 }
 
 # Mail --------------------------------------------------------------------------------

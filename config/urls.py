@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("signatories.urls")),
     path("", include("moderation.urls")),
     path("", include("updates.urls")),
+    path("", include("dossiers.urls")),
     path("", include("mailing.urls")),
     path("accounts/", include("allauth.urls")),
     # The language switcher is on every page, cached ones too: it carries no CSRF token
