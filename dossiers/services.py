@@ -32,7 +32,7 @@ from mailing.tasks import enqueue, enqueue_after_commit
 log = logging.getLogger(__name__)
 
 # Named signatories drawn in one WeasyPrint run: its memory grows with the run's pages.
-NAMES_PER_PIECE = 2000
+NAMES_PER_PIECE = 1000
 # Bytes of the finished file per stored part.
 PART_BYTES = 1024 * 1024
 # A dossier in the making whose worker said nothing for this long is made again.

@@ -59,7 +59,7 @@ def test_the_pdf_prints_the_letter_the_exact_count_and_every_named_signatory(let
     assert dossier.done == dossier.total == 231
     text = _text(dossier)
     for words in ("Clean water for every school", "Parents for Water", "The Minister of Education",
-                  "clean water", "235", "Chose not to be named", "Teacher, School 9", "France",
+                  "clean water", "235", "Chose not to be named", "Teacher, School 9 — France",
                   f"http://testserver{letter.get_absolute_url()}"):  # fmt: skip
         assert words in text, words
     named = letter.signatures.filter(status=Signature.Status.CONFIRMED, show_name=True)
