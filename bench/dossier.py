@@ -105,6 +105,7 @@ def pages_child(dossier_id: str) -> None:
 def print_child(slug: str) -> None:
     """Stream the print-friendly page to nowhere, as an organizer's browser would read it."""
     from django.contrib.auth import get_user_model
+    from django.http import StreamingHttpResponse
     from django.test import Client
     from django.urls import reverse
 
@@ -116,7 +117,8 @@ def print_child(slug: str) -> None:
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     response = client.get(reverse("dossiers:print", args=[slug]))
-    size = sum(len(piece) for piece in response.streaming_content)
+    assert isinstance(response, StreamingHttpResponse)
+    size = sum(len(bytes(piece)) for piece in response.streaming_content)
     print(json.dumps({"status": response.status_code, "bytes": size}))
 
 

@@ -83,9 +83,8 @@ def named_rows(rows: Iterable[Sequence[Any]], *, first: int) -> list[Named]:
     ]
 
 
-def head_html(*, head: Head, for_print: bool = False) -> str:
-    template = "dossiers/_head.html"
-    return render_to_string(template, {"head": head, "for_print": for_print})
+def head_html(*, head: Head) -> str:
+    return render_to_string("dossiers/_head.html", {"head": head})
 
 
 def names_html(*, named: Sequence[Named]) -> str:

@@ -22,7 +22,7 @@ from dossiers import services as dossiers
 from dossiers.forms import DossierForm
 from dossiers.models import Dossier
 from dossiers.selectors import dossier_list, letter_snapshot
-from dossiers.texts import dossier_languages, dossier_texts
+from dossiers.texts import Text, dossier_languages, dossier_texts
 from letters.errors import ServiceError
 from letters.models import Letter, Membership
 from letters.requests import AuthenticatedHttpRequest
@@ -40,7 +40,8 @@ def dossier_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     role = EDITOR if request.method == "POST" else VIEWER
     access = letter_get_for_editor(user=request.user, slug=slug, role=role)
     letter = access.letter
-    form = DossierForm(request.POST or None, texts=dossier_languages(letter=letter))
+    data = request.POST if request.method == "POST" else None
+    form = DossierForm(data, texts=dossier_languages(letter=letter))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -107,7 +108,7 @@ def dossier_print(request: AuthenticatedHttpRequest, slug: str) -> HttpResponseB
 
 
 def _print_stream(
-    request: AuthenticatedHttpRequest, letter: Letter, texts: list, context: dict[str, object]
+    request: AuthenticatedHttpRequest, letter: Letter, texts: list[Text], context: dict[str, object]
 ) -> Iterator[str]:
     # The response's language is set while the view runs; a streamed body runs later.
     with (
