@@ -97,8 +97,9 @@ def dossier_print(request: AuthenticatedHttpRequest, slug: str) -> HttpResponseB
         raise Http404("The letter has no text in that language.")
     context = {
         "letter": letter,
-        "language": language,
-        "languages": dossier_languages(letter=letter),
+        # The response's language is chosen while the view runs; a streamed body runs later.
+        "response_language": translation.get_language(),
+        "dossier_languages": dossier_languages(letter=letter),
     }
     response = StreamingHttpResponse(
         _print_stream(request, letter, texts, context), content_type="text/html; charset=utf-8"
@@ -110,9 +111,8 @@ def dossier_print(request: AuthenticatedHttpRequest, slug: str) -> HttpResponseB
 def _print_stream(
     request: AuthenticatedHttpRequest, letter: Letter, texts: list[Text], context: dict[str, object]
 ) -> Iterator[str]:
-    # The response's language is set while the view runs; a streamed body runs later.
     with (
-        translation.override(translation.get_language()),
+        translation.override(str(context["response_language"])),
         letter_snapshot(letter=letter) as snapshot,
     ):
         head = draw.head_make(
