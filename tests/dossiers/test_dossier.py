@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from dossiers import services
 from dossiers.models import Dossier, DossierPart
-from dossiers.texts import dossier_texts
+from dossiers.texts import Text, dossier_texts
 from signatories.models import Signature
 from tests.factories import make_letter, make_member, make_signature, make_signatures, make_user
 
@@ -236,3 +236,24 @@ def test_the_print_page_refuses_a_language_the_letter_does_not_have(client, lett
     response = client.get(reverse("dossiers:print", args=[letter.slug]), {"language": "xx"})
 
     assert response.status_code == 404
+
+
+def test_a_right_to_left_text_is_marked_so():
+    assert Text(language="ar", title="t", body_html="").direction == "rtl"
+    assert Text(language="fr", title="t", body_html="").direction == "ltr"
+
+
+def test_the_sweep_queues_again_only_the_dossiers_no_worker_is_making(monkeypatch):
+    letter = make_letter()
+    long_ago = timezone.now() - timedelta(hours=1)
+    lost = Dossier.objects.create(letter=letter)
+    Dossier.objects.filter(pk=lost.pk).update(created_at=long_ago)
+    Dossier.objects.create(letter=make_letter())  # just asked for: its task is on its way
+    silent = Dossier.objects.create(letter=make_letter(), status="building", started_at=long_ago)
+    Dossier.objects.create(letter=make_letter(), status="building", started_at=timezone.now())
+    queued = []
+    monkeypatch.setattr(services, "enqueue", lambda task, **kwargs: queued.append(kwargs) or True)
+
+    assert services.dossiers_resume() == 2
+
+    assert sorted(q["dossier_id"] for q in queued) == sorted([lost.pk, silent.pk])
