@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "signatories",
     "moderation",
     "updates",
+    "dossiers",
     "notifications",
     "embeds",
 ]
@@ -280,6 +281,8 @@ CELERY_TASK_ROUTES = {
     "mailing.tasks.*": {"queue": "mail"},
     "moderation.tasks.*": {"queue": "default"},
     "notifications.tasks.*": {"queue": "default"},
+    # A dossier of 100,000 names takes minutes of a worker: never ahead of confirmations.
+    "dossiers.tasks.*": {"queue": "bulk"},
 }
 CELERY_IMPORTS = [
     "mailing.tasks",
@@ -287,6 +290,7 @@ CELERY_IMPORTS = [
     "updates.tasks",
     "moderation.tasks",
     "notifications.tasks",
+    "dossiers.tasks",
     "embeds.tasks",
 ]
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -308,6 +312,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "queue-digests": {"task": "notifications.tasks.digests_queue", "schedule": 3600.0},
+    "resume-dossiers": {"task": "dossiers.tasks.dossiers_resume", "schedule": 300.0},
 }
 
 # Mail --------------------------------------------------------------------------------
@@ -516,5 +521,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The dossier's PDF library and its font subsetter say a line per font and per run.
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

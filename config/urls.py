@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("moderation.urls")),
     path("", include("updates.urls")),
     path("", include("notifications.urls")),
+    path("", include("dossiers.urls")),
     path("", include("mailing.urls")),
     path("accounts/", include("allauth.urls")),
     # The language switcher is on every page, cached ones too: it carries no CSRF token

@@ -1,0 +1,53 @@
+"""The letter's text as a dossier prints it, in one language or all of them.
+
+Every part of the dossier takes the letter's words through ``dossier_texts``, so that
+translations join the dossier in this one place.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import get_language_info
+
+from letters.models import Letter
+from letters.services import letter_body_html
+
+
+@dataclass(frozen=True)
+class Text:
+    language: str
+    title: str
+    body_html: str
+
+    @property
+    def direction(self) -> str:
+        try:
+            return "rtl" if get_language_info(self.language)["bidi"] else "ltr"
+        except KeyError:
+            return "ltr"
+
+    @property
+    def language_name(self) -> str:
+        try:
+            return str(get_language_info(self.language)["name_translated"])
+        except KeyError:
+            return self.language
+
+
+def dossier_texts(*, letter: Letter, language: str | None = None) -> list[Text]:
+    """The letter's texts, the original first; only ``language`` when given.
+
+    An unknown ``language`` gives an empty list.
+    """
+    texts = [
+        Text(
+            language=letter.language, title=letter.title, body_html=letter_body_html(letter=letter)
+        )
+    ]
+    if language:
+        return [text for text in texts if text.language == language]
+    return texts
+
+
+def dossier_languages(*, letter: Letter) -> list[Text]:
+    """Every text a dossier of ``letter`` may be made in."""
+    return dossier_texts(letter=letter)
