@@ -130,7 +130,7 @@ def letter_preview(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
     """The public page as a signer will see it, sign form disabled."""
     access = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
     letter = access.letter
-    context = {**letter_page_context(letter=letter), "preview": True}
+    context = {**letter_page_context(letter=letter, request=request), "preview": True}
     response = render(request, "letters/detail.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -12,7 +12,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from letters import clients
+from letters import clients, translations
 from letters.errors import ServiceError
 from letters.http import origin_checked, public_page
 from letters.models import Letter
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 def _closed(request: HttpRequest, letter: Letter) -> HttpResponse:
-    context = letter_page_context(letter=letter)
+    context = letter_page_context(letter=letter, request=request)
     return render(request, "letters/detail.html", context, status=409)
 
 
@@ -166,12 +166,19 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if _trapped(form, letter, "sign"):
         return _sign_inbox(request, letter, request.POST.get("email", ""))
     if not form.is_valid():
-        context = letter_page_context(letter=letter, form=form)
+        context = letter_page_context(letter=letter, request=request, form=form)
         return render(request, "letters/detail.html", context, status=400)
     data = replace(
         form.signature_data(),
         network_key=flags.request_network_key(request),
         language=_language_asked(request),
+        # The text the page showed: the form's address names its language, a hidden
+        # field its version.
+        letter_version_id=translations.signed_version_id(
+            letter=letter,
+            language=translations.lang_param(request),
+            number=request.POST.get("text_version"),
+        ),
     )
     client = clients.request_client_keys(request)
     try:

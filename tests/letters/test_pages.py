@@ -109,8 +109,9 @@ def test_the_letter_page_uses_a_fixed_number_of_queries(
     counters.counts_get(letter_id=letter.pk)
     signatory_top_countries(letter=letter)
     letter_live_get(slug=letter.slug)
-    # The letter, its latest signatories, whether it has corrections, its updates.
-    with django_assert_max_num_queries(4):
+    # The letter, its translations, its latest signatories, whether it has corrections,
+    # its updates.
+    with django_assert_max_num_queries(5):
         assert client.get(letter.get_absolute_url()).status_code == 200
 
 
