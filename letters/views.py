@@ -41,9 +41,11 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 def changes(request: HttpRequest, slug: str) -> HttpResponse:
     """Every published text of a letter, newest first, each with what changed."""
     letter = selectors.letter_get_public(slug=slug)
-    versions = list(selectors.letter_versions(letter=letter))
+    text = translations.text_for(letter=letter, language=translations.lang_param(request))
+    versions = list(selectors.letter_versions(letter=letter, language=text.language))
     rows = [
         (version, services.letter_version_diff(old=older, new=version) if older else None)
         for version, older in zip(versions, [*versions[1:], None], strict=True)
     ]
-    return render(request, "letters/changes.html", {"letter": letter, "rows": rows})
+    context = {"letter": letter, "text": text, "rows": rows}
+    return render(request, "letters/changes.html", context)
