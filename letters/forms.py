@@ -186,7 +186,9 @@ class TranslationForm(forms.ModelForm):
             del self.fields["language"], self.fields["other_language"]
             return
         site = [(code, name) for code, name in settings.LANGUAGES if code != letter.language]
-        self.fields["language"].choices = [("", _("Choose a language")), *site]
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [("", _("Choose a language")), *site]
 
     def clean_title(self) -> str:
         title = self.cleaned_data["title"].strip()

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from letters.errors import ServiceError
@@ -74,6 +74,14 @@ def lang_param(request: HttpRequest) -> str | None:
 def language_name(code: str) -> str:
     """The language's name in itself (``ar`` → العربيّة), or its code."""
     return str(LANG_INFO.get(code, {}).get("name_local", code))
+
+
+def language_name_translated(code: str) -> str:
+    """The language's name in the language of the request (``ar`` → Arabic, Arabe)."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
 
 
 def language_is_rtl(code: str) -> bool:
@@ -248,7 +256,7 @@ def incomplete_message(*, letter: Letter, translation: LetterTranslation) -> str
     return str(
         _("The %(language)s translation is incomplete: fill in its %(fields)s.")
         % {
-            "language": language_name(translation.language),
+            "language": language_name_translated(translation.language),
             "fields": ", ".join(str(FIELD_NAMES[name]) for name in missing),
         }
     )
