@@ -16,7 +16,7 @@ is the one place that parses ``?lang=`` (``lang_param``) and picks the text.
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf.locale import LANG_INFO
 from django.contrib.auth.models import User
@@ -29,6 +29,9 @@ from django.utils.translation import gettext_lazy as _
 
 from letters.errors import ServiceError
 from letters.models import LANGUAGE_CODE_MAX_LENGTH, Letter, LetterTranslation, LetterVersion
+
+if TYPE_CHECKING:
+    from letters.facts import LetterFacts
 
 # The query parameter that names the language of a letter's text, everywhere.
 LANG_PARAM = "lang"
@@ -197,7 +200,23 @@ def text_for_request(
     return text_choose(texts, requested=requested, shown_in=get_language())
 
 
-def text_path(*, letter: Letter, language: str) -> str:
+def signed_text(*, letter: Letter, version_id: int | None) -> LetterText:
+    """The text of the version a signer agreed to (its thank-you message is theirs). No
+    query when it is the original's current version."""
+    if version_id is None or version_id == letter.current_version_id:
+        return _original_without_version(letter)
+    language = LetterVersion.objects.filter(pk=version_id).values_list("language", flat=True)
+    return text_for(letter=letter, language=language.first())
+
+
+def _original_without_version(letter: Letter) -> LetterText:
+    return LetterText(
+        language=letter.language, title=letter.title, summary=letter.summary, body=letter.body,
+        thank_you_message=letter.thank_you_message, version=None, is_original=True,
+    )  # fmt: skip
+
+
+def text_path(*, letter: "Letter | LetterFacts", language: str) -> str:
     """The letter page with its text in ``language``."""
     return f"{letter.get_absolute_url()}?{urlencode({LANG_PARAM: language})}"
 

@@ -222,8 +222,11 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         # The thank-you page: the same for every signer of the letter but for the link
         # to withdraw (and the page's path), so drawn once per process and language.
         letter = signature.letter
-        key = (letter.pk, letter.slug, letter.title, letter.language,
-               letter.thank_you_message, signature.show_name)  # fmt: skip
+        # The thank-you message of the text the signer read, in its language.
+        text = translations.signed_text(letter=letter, version_id=signature.letter_version_id)
+        context["text"] = text
+        key = (letter.pk, letter.slug, letter.title, text.language,
+               text.thank_you_message, signature.show_name)  # fmt: skip
         holes = {"withdraw_token": tokens.withdraw_token(signature=signature)}
         template = "signatories/confirm.html"
         return answers.render_with_holes(request, template, context, key=key, holes=holes)
