@@ -239,6 +239,7 @@ class LetterVersion(models.Model):
             models.CheckConstraint(
                 condition=Q(number__gte=1), name="letterversion_number_positive"
             ),
+            models.CheckConstraint(condition=~Q(language=""), name="letterversion_language_set"),
         ]
 
     def __str__(self) -> str:

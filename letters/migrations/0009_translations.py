@@ -55,6 +55,10 @@ class Migration(migrations.Migration):
             model_name='letterversion',
             constraint=models.UniqueConstraint(fields=('letter', 'language', 'number'), name='letterversion_unique_number'),
         ),
+        migrations.AddConstraint(
+            model_name='letterversion',
+            constraint=models.CheckConstraint(condition=models.Q(('language', ''), _negated=True), name='letterversion_language_set'),
+        ),
         migrations.AddField(
             model_name='lettertranslation',
             name='current_version',
