@@ -50,8 +50,9 @@ def _trapped(form: BotTrapForm, letter: Letter, what: str) -> bool:
     return bool(reason)
 
 
-# What the form to correct the address sends again of the first submission.
-_RESENT_FIELDS = set(SignForm.base_fields) - {"email", "website"}
+# What the form to correct the address sends again of the first submission, with the
+# version of the text that was read (its language travels as ``lang``, see below).
+_RESENT_FIELDS = (set(SignForm.base_fields) - {"email", "website"}) | {"text_version"}
 
 
 def _inbox_page(
@@ -94,15 +95,23 @@ def _inbox_page(
 
 def _resent_inputs(request: HttpRequest) -> SafeString:
     """The hidden fields of the form to correct the address: the first submission's."""
-    return format_html_join(
-        "",
-        '<input type="hidden" name="{}" value="{}">',
-        (
-            (name, value)
-            for name, values in request.POST.lists()
-            if name in _RESENT_FIELDS
-            for value in values
-        ),
+    resent = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name in _RESENT_FIELDS
+        for value in values
+    ]
+    language = _text_language(request)
+    if language:
+        resent.append((translations.LANG_PARAM, language))
+    return format_html_join("", '<input type="hidden" name="{}" value="{}">', resent)
+
+
+def _text_language(request: HttpRequest) -> str | None:
+    """The language of the text signed: the sign form's address names it (``?lang=``); the
+    form that corrects the address sends it as a field."""
+    return translations.lang_param(request) or translations.language_code_clean(
+        request.POST.get(translations.LANG_PARAM)
     )
 
 
@@ -176,7 +185,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         # field its version.
         letter_version_id=translations.signed_version_id(
             letter=letter,
-            language=translations.lang_param(request),
+            language=_text_language(request),
             number=request.POST.get("text_version"),
         ),
     )

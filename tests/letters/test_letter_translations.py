@@ -1,6 +1,8 @@
 """One letter, several languages, one count: organizers translate a letter's text, visitors
 read it in their language, and each signature records the text it agreed to."""
 
+import re
+from html import unescape
 from typing import Any
 
 import pytest
@@ -305,3 +307,18 @@ def test_a_signature_records_the_language_and_version_of_the_text_it_signed(clie
         "new@example.org": ("fr", 2),
         "plain@example.org": ("en", 1),
     }
+
+
+def test_correcting_the_address_keeps_the_text_that_was_read(client):
+    letter, _user = published_with()
+    url = reverse("signatories:sign", kwargs={"slug": letter.slug})
+    html = client.post(
+        f"{url}?lang=fr", sign_data(email="ada@exmaple.org", text_version="1")
+    ).content.decode()
+    form = re.search(r'<details class="inbox-fix">.*?<form(.*?)</form>', html, re.S)
+    assert form is not None
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(0)))
+    assert (fields["lang"], fields["text_version"]) == ("fr", "1")
+    client.post(url, {**{k: unescape(v) for k, v in fields.items()}, "email": "ada@example.org"})
+    fixed = Signature.objects.select_related("letter_version").get(email="ada@example.org")
+    assert (fixed.letter_version.language, fixed.letter_version.number) == ("fr", 1)
