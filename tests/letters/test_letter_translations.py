@@ -322,3 +322,14 @@ def test_correcting_the_address_keeps_the_text_that_was_read(client):
     client.post(url, {**{k: unescape(v) for k, v in fields.items()}, "email": "ada@example.org"})
     fixed = Signature.objects.select_related("letter_version").get(email="ada@example.org")
     assert (fixed.letter_version.language, fixed.letter_version.number) == ("fr", 1)
+
+
+def test_an_organizer_previews_a_drafts_translation(client):
+    letter, user = draft()
+    translations.translation_create(letter=letter, user=user, language="ar", fields=ARABIC)
+    client.force_login(user)
+    preview = reverse("organize:letter-preview", kwargs={"slug": letter.slug})
+    overview = page(client, reverse("organize:letter", kwargs={"slug": letter.slug}))
+    assert f'href="{preview}?lang=ar"' in overview
+    html = page(client, f"{preview}?lang=ar")
+    assert f'<h1 lang="ar" dir="rtl">{ARABIC["title"]}</h1>' in html
