@@ -105,7 +105,7 @@ def _letter(*, slug: str, title: str, goal: int, days: int) -> tuple[int, int]:
         ask_comment=True,
     )
     version = LetterVersion.objects.create(
-        letter=letter, number=1, title=letter.title, body=letter.body
+        letter=letter, language=letter.language, number=1, title=letter.title, body=letter.body
     )
     letter.current_version = version
     letter.save(update_fields=["current_version"])

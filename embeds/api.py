@@ -7,6 +7,7 @@ from the facts each process keeps (letters/facts.py), read with the count in one
 round trip: a warm request, and its 304, touch no database.
 """
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -20,9 +21,10 @@ from django.utils import timezone
 from embeds import openapi
 from embeds.http import etag_for, json_error, public_read, respond
 from embeds.pagination import BadQuery, cursor_page, page_query
-from letters import selectors
+from letters import selectors, translations
 from letters.facts import LetterFacts
 from letters.models import Letter
+from letters.translations import LetterText, TextLanguage
 from signatories import counters
 from signatories.figures import daily_figures, figures_csv, local_day
 from signatories.live import LetterLive, letter_live_get
@@ -120,6 +122,8 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     live = letter_live_get(slug=slug)
     if live is None:
         return _no_letter(slug)
+    if translations.LANG_PARAM in request.GET:
+        return _letter_in_language(request, live)
     return respond_live(
         request,
         live,
@@ -128,6 +132,71 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         render=lambda: _json_bytes(letter_json(letter=live.facts, counts=live.counts)),
         content_type="application/json",
     )
+
+
+def _texts_of(slug: str) -> tuple[list[LetterText], list[TextLanguage]]:
+    letter = public_letter_or_none(slug)
+    if letter is None:  # unpublished since the facts were read
+        return [], []
+    texts = translations.letter_texts(letter=letter)
+    return texts, translations.languages_for(letter=letter, texts=texts)
+
+
+def _letter_in_language(request: HttpRequest, live: LetterLive) -> HttpResponse:
+    """The letter's JSON with its text in the language of ``?lang=``, and every language it
+    can be read in. Its texts are read once for each state of the letter's facts (which a
+    saved translation replaces), and the ETag names the text."""
+    language = translations.lang_param(request)
+    if language is None:
+        given = request.GET.get(translations.LANG_PARAM, "")[:20]
+        return json_error(400, f"lang must be a language code such as fr or pt-br, not {given!r}.")
+    texts, languages = live.part(("texts",), lambda: _texts_of(live.facts.slug))
+    text = next((text for text in texts if text.language == language), None)
+    if text is None:
+        codes = ", ".join(text.language for text in texts)
+        return json_error(404, f"This letter has no text in {language!r}. It has: {codes}.")
+
+    def render() -> bytes:
+        return _json_bytes(_text_json(request, live, text, languages))
+
+    # What the answer shows beyond the facts and the count: the text it picked.
+    shown = (text.language, text.title, text.summary, text.body, text.version_number)
+    digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+    return respond_live(
+        request, live, name=f"letter:{language}:{digest}", render=render,
+        content_type="application/json",
+    )  # fmt: skip
+
+
+def _text_json(
+    request: HttpRequest, live: LetterLive, text: LetterText, languages: list[TextLanguage]
+) -> dict[str, object]:
+    path = translations.text_path(letter=live.facts, language=text.language)
+    return {
+        **letter_json(letter=live.facts, counts=live.counts),
+        "title": text.title,
+        "summary": text.summary,
+        "url": f"{settings.SITE_URL}{path}",
+        "text": {
+            "language": text.language,
+            "original": text.is_original,
+            "direction": text.direction,
+            "title": text.title,
+            "summary": text.summary,
+            "body": text.body,
+            "version": text.version_number,
+        },
+        "languages": [
+            {
+                "code": other.code,
+                "name": other.name,
+                "original": other.is_original,
+                "url": f"{settings.SITE_URL}{other.path}",
+                "api_url": f"{settings.SITE_URL}{request.path}?lang={other.code}",
+            }
+            for other in languages
+        ],
+    }
 
 
 def _json_bytes(data: dict[str, object]) -> bytes:

@@ -49,6 +49,13 @@ _LIMIT = {
     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
 }
 _NULLABLE_STRING = {"type": ["string", "null"]}
+_LANG = {
+    "name": "lang",
+    "in": "query",
+    "description": "A language code (fr, ar, pt-br): the letter's text in that language, with "
+    "`text` and `languages` added. Without it, the original.",
+    "schema": {"type": "string"},
+}
 
 _SCHEMAS: dict[str, Any] = {
     "Letter": {
@@ -67,6 +74,33 @@ _SCHEMAS: dict[str, Any] = {
             "closes_at": {**_NULLABLE_STRING, "format": "date-time"},
             "url": {"type": "string", "format": "uri"},
             "updated_at": {"type": "string", "format": "date-time"},
+            "text": {
+                "type": "object",
+                "description": "With `?lang=` only: the text in that language.",
+                "properties": {
+                    "language": {"type": "string"},
+                    "original": {"type": "boolean"},
+                    "direction": {"type": "string", "enum": ["ltr", "rtl"]},
+                    "title": {"type": "string"},
+                    "summary": {"type": "string"},
+                    "body": {"type": "string", "description": "Markdown."},
+                    "version": {"type": ["integer", "null"]},
+                },
+            },
+            "languages": {
+                "type": "array",
+                "description": "With `?lang=` only: every language the letter can be read in.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string"},
+                        "name": {"type": "string"},
+                        "original": {"type": "boolean"},
+                        "url": {"type": "string", "format": "uri"},
+                        "api_url": {"type": "string", "format": "uri"},
+                    },
+                },
+            },
         },
     },
     "LetterPage": {
@@ -159,8 +193,10 @@ def _paths() -> dict[str, Any]:
         "/api/letters/{slug}/": _get(
             "One letter and its live count.",
             {"200": _ok("Letter", "The letter."), "304": _NOT_MODIFIED,
-             "404": _error("No published letter has this slug (drafts included).")},
-            [_SLUG],
+             "400": _error("`lang` is not a language code."),
+             "404": _error("No published letter has this slug (drafts included), or it "
+                           "has no text in the language of `lang`.")},
+            [_SLUG, _LANG],
         ),
         "/api/letters/{slug}/signatories/": _get(
             "Confirmed, named signatories, newest first (cursor over confirmed_at and id).",

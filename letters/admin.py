@@ -1,10 +1,17 @@
 from django.contrib import admin
 
-from letters.models import Invitation, Letter, LetterVersion, Membership
+from letters.models import Invitation, Letter, LetterTranslation, LetterVersion, Membership
+
+
+class LetterTranslationInline(admin.StackedInline):
+    model = LetterTranslation
+    extra = 0
+    readonly_fields = ["created_at", "updated_at"]
 
 
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin):
+    inlines = [LetterTranslationInline]
     list_display = ["title", "status", "published_at", "closes_at", "goal"]
     list_filter = ["status", "language"]
     search_fields = ["title", "slug"]
@@ -21,7 +28,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(LetterVersion)
 class LetterVersionAdmin(admin.ModelAdmin):
-    list_display = ["letter", "number", "created_at", "created_by"]
+    list_display = ["letter", "language", "number", "created_at", "created_by"]
     raw_id_fields = ["letter", "created_by"]
     readonly_fields = ["created_at"]
 

@@ -4,10 +4,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from letters.models import Letter, Membership
+from letters.models import LANGUAGE_CODE_MAX_LENGTH, Letter, LetterTranslation, Membership
 from letters.validators import multi_line, reject_control_characters, single_line
 
 
@@ -147,3 +148,61 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(
         choices=[(Membership.Role.EDITOR, _("Editor")), (Membership.Role.VIEWER, _("Viewer"))]
     )
+
+
+class TranslationForm(forms.ModelForm):
+    """Add or edit the letter's text in another language.
+
+    A new translation names its language: one of the site's languages, or any other by
+    its code (``ar``, ``pt-br``). Publishing checks that it is complete; a draft's may be
+    saved half-written.
+    """
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    other_language = forms.CharField(
+        label=_("Or another language, by its code"),
+        required=False,
+        max_length=LANGUAGE_CODE_MAX_LENGTH,
+        validators=[single_line],
+        help_text=_("For example ar for Arabic, pt-br for Brazilian Portuguese."),
+    )
+
+    class Meta:
+        model = LetterTranslation
+        fields = ["title", "summary", "body", "thank_you_message"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 18, "data-preview-source": ""}),
+            "summary": forms.TextInput(),
+            "thank_you_message": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, letter: Letter, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.letter = letter
+        self.fields["summary"].validators.append(single_line)
+        for name in ("body", "thank_you_message"):
+            self.fields[name].validators.append(multi_line)
+        if self.instance.pk:  # the language of a translation stays
+            del self.fields["language"], self.fields["other_language"]
+            return
+        site = [(code, name) for code, name in settings.LANGUAGES if code != letter.language]
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [("", _("Choose a language")), *site]
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        reject_control_characters(title)
+        return title
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        if self.instance.pk:
+            return cleaned
+        chosen, other = cleaned.get("language"), (cleaned.get("other_language") or "").strip()
+        if chosen and other:
+            self.add_error("other_language", _("Choose a language or type a code, not both."))
+        elif not chosen and not other and "other_language" not in self.errors:
+            self.add_error("language", _("Choose the language of this translation."))
+        cleaned["code"] = chosen or other
+        return cleaned

@@ -211,10 +211,17 @@ ROLE_RANK: dict[str, int] = {
 }
 
 
+# The longest language code of a translation ("pt-br", "zh-hans", "sr-latn").
+LANGUAGE_CODE_MAX_LENGTH = 15
+
+
 class LetterVersion(models.Model):
-    """One published text of a letter; each edit after publishing adds the next number."""
+    """One published text of a letter in one language; each edit after publishing adds the
+    next number of that language (the original and each translation count apart)."""
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="versions")
+    # The original's versions carry the letter's language, a translation's its own.
+    language = models.CharField(max_length=LANGUAGE_CODE_MAX_LENGTH)
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     body = models.TextField()
@@ -227,15 +234,65 @@ class LetterVersion(models.Model):
         ordering = ["letter", "-number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["letter", "number"], name="letterversion_unique_number"
+                fields=["letter", "language", "number"], name="letterversion_unique_number"
             ),
             models.CheckConstraint(
                 condition=Q(number__gte=1), name="letterversion_number_positive"
             ),
+            models.CheckConstraint(condition=~Q(language=""), name="letterversion_language_set"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.letter_id} v{self.number}"
+        return f"{self.letter_id} {self.language} v{self.number}"
+
+
+class LetterTranslation(models.Model):
+    """The letter's text in another language than its own (``Letter.language``).
+
+    It has the fields a signer reads; everything else (the count, the list, the dates)
+    belongs to the letter and is shared. Like the original, a public letter's translation
+    gets a new ``LetterVersion`` each time its title or text changes.
+    """
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(_("language"), max_length=LANGUAGE_CODE_MAX_LENGTH)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    body = models.TextField(_("text"), max_length=BODY_MAX_LENGTH, blank=True)
+    thank_you_message = models.TextField(_("thank-you message"), max_length=2000, blank=True)
+    current_version = models.ForeignKey(
+        LetterVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["letter", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "language"], name="lettertranslation_one_per_language"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__regex=r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"),
+                name="lettertranslation_language_code",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), BODY_MAX_LENGTH),
+                name="lettertranslation_body_max_length",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("thank_you_message"), 2000),
+                name="lettertranslation_thank_you_max_length",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} {self.language}"
 
 
 class Invitation(models.Model):

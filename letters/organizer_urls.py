@@ -1,6 +1,7 @@
 from django.urls import path
 
 from letters import organizer_views as views
+from letters import translation_views
 
 app_name = "organize"
 
@@ -16,6 +17,21 @@ urlpatterns = [
     path("letters/<slug:slug>/reopen/", views.letter_reopen, name="letter-reopen"),
     path("letters/<slug:slug>/archive/", views.letter_archive, name="letter-archive"),
     path("letters/<slug:slug>/unarchive/", views.letter_unarchive, name="letter-unarchive"),
+    path(
+        "letters/<slug:slug>/translations/new/",
+        translation_views.translation_create,
+        name="translation-create",
+    ),
+    path(
+        "letters/<slug:slug>/translations/<str:language>/",
+        translation_views.translation_edit,
+        name="translation-edit",
+    ),
+    path(
+        "letters/<slug:slug>/translations/<str:language>/delete/",
+        translation_views.translation_delete,
+        name="translation-delete",
+    ),
     path("letters/<slug:slug>/team/", views.team, name="team"),
     path("letters/<slug:slug>/team/invite/", views.invitation_create, name="invite"),
     path(

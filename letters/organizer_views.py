@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from letters import ratelimits, selectors, services
+from letters import ratelimits, selectors, services, translations
 from letters.errors import ServiceError
 from letters.forms import InvitationForm, LetterForm, RoleForm
 from letters.models import Letter, Membership
@@ -120,6 +120,15 @@ def letter_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         "can_edit": access.can_edit,
         "versions": selectors.letter_versions(letter=letter)[:20],
         "email_verified": services.user_has_verified_email(user=request.user),
+        "translations": [
+            (
+                translation,
+                translations.language_name(translation.language),
+                translations.incomplete_message(letter=letter, translation=translation),
+            )
+            for translation in translations.translation_list(letter=letter)
+        ],
+        "language_name": translations.language_name(letter.language),
     }
     return render(request, "letters/organize/letter.html", context)
 
@@ -130,7 +139,7 @@ def letter_preview(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
     """The public page as a signer will see it, sign form disabled."""
     access = selectors.letter_get_for_editor(user=request.user, slug=slug, role=VIEWER)
     letter = access.letter
-    context = {**letter_page_context(letter=letter), "preview": True}
+    context = {**letter_page_context(letter=letter, request=request), "preview": True}
     response = render(request, "letters/detail.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from letters import services
+from letters import services, translations
 from letters.models import Letter
 
 # part(letter=..., context=...) -> names to add; ``context`` holds what earlier parts added.
@@ -43,11 +43,21 @@ def letter_page_context(
 ) -> dict[str, Any]:
     """What the letter page shows. ``overrides`` replace parts' names, such as the bound
     sign form that comes back with errors. Parts may look at the ``request`` (for the
-    visitor's network) when the page is drawn for one."""
-    version = letter.current_version
+    visitor's network) when the page is drawn for one.
+
+    The text is the one the request asks for (``?lang=``, else the page's language, else
+    the original: ``letters.translations``); ``languages`` lists every language it can be
+    read in, for the "also in" list and the ``hreflang`` alternates."""
+    texts = translations.letter_texts(letter=letter)
+    text = translations.text_for_request(letter=letter, request=request, texts=texts)
+    version = text.version
+    languages = translations.languages_for(letter=letter, texts=texts)
     context: dict[str, Any] = {
         "letter": letter,
-        "body_html": services.letter_body_html(letter=letter),
+        "text": text,
+        "languages": languages,
+        "also_in": [language for language in languages if language.code != text.language],
+        "body_html": services.letter_body_html(letter=letter, body=text.body),
         "last_changed": version if version is not None and version.number > 1 else None,
     }
     if request is not None:

@@ -77,8 +77,10 @@ def letter_list_for_user(*, user: User) -> QuerySet[Letter]:
     return Letter.objects.filter(memberships__user=user).order_by("-created_at")
 
 
-def letter_versions(*, letter: Letter) -> QuerySet[LetterVersion]:
-    return LetterVersion.objects.filter(letter=letter).order_by("-number")
+def letter_versions(*, letter: Letter, language: str | None = None) -> QuerySet[LetterVersion]:
+    """The published texts in ``language`` (the original's by default), newest first."""
+    language = language or letter.language
+    return LetterVersion.objects.filter(letter=letter, language=language).order_by("-number")
 
 
 def letter_members(*, letter: Letter) -> QuerySet[Membership]:

@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import linebreaks
@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from redis.exceptions import RedisError
 
-from letters import tasks
+from letters import tasks, translations
 from letters.errors import ServiceError
 from letters.models import BODY_MAX_LENGTH, Invitation, Letter, LetterVersion, Membership
 from letters.signals import letter_published
@@ -78,10 +78,11 @@ _bodies: dict[str, str] = {}
 _BODIES_MAX = 256
 
 
-def letter_body_html(*, letter: Letter) -> str:
-    """The sanitised body, kept in the process and in the cache by the hash of its text,
-    so edits show at once."""
-    digest = hashlib.sha256(letter.body.encode()).hexdigest()[:32]
+def letter_body_html(*, letter: Letter, body: str | None = None) -> str:
+    """The sanitised body (``body``: a translation's text instead of the letter's), kept in
+    the process and in the cache by the hash of its text, so edits show at once."""
+    text = letter.body if body is None else body
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
     html = _bodies.get(digest)
     if html is not None:
         return html
@@ -89,9 +90,9 @@ def letter_body_html(*, letter: Letter) -> str:
     try:
         html = cache.get(key)
     except RedisError:  # the page still renders while Redis is down
-        return letter_render_markdown(text=letter.body)
+        return letter_render_markdown(text=text)
     if html is None:
-        html = letter_render_markdown(text=letter.body)
+        html = letter_render_markdown(text=text)
         with contextlib.suppress(RedisError):
             cache.set(key, html, timeout=24 * 3600)
     while len(_bodies) >= _BODIES_MAX:
@@ -196,6 +197,11 @@ def letter_update(*, letter: Letter, user: User, fields: Mapping[str, Any]) -> L
         return letter
     if "slug" in changed:
         _slug_settle(letter=letter, user=user)
+    if "language" in changed and letter.translations.filter(language=letter.language).exists():
+        raise LetterActionError(
+            _("This letter has a translation in that language. Delete the translation "
+              "first, or keep the letter's language.")
+        )  # fmt: skip
     if letter.status != Letter.Status.DRAFT and {"title", "body", "organizer_name"} & set(changed):
         _check_publishable(letter=letter, check_closing=False)
     if letter.status != Letter.Status.DRAFT and {"title", "body"} & set(changed):
@@ -210,10 +216,10 @@ def letter_update(*, letter: Letter, user: User, fields: Mapping[str, Any]) -> L
 
 
 def _version_add(*, letter: Letter, user: User | None) -> LetterVersion:
-    last = letter.versions.order_by("-number").values_list("number", flat=True).first() or 0
-    return LetterVersion.objects.create(
-        letter=letter, number=last + 1, title=letter.title, body=letter.body, created_by=user
-    )
+    return translations.version_add(
+        letter=letter, language=letter.language, title=letter.title, body=letter.body,
+        user=user,
+    )  # fmt: skip
 
 
 def _check_publishable(*, letter: Letter, check_closing: bool = True) -> None:
@@ -243,7 +249,10 @@ def _check_publishing_quota(*, user: User) -> None:
         return
     quota = settings.LETTERS_PUBLISHED_PER_DAY_NEW_ACCOUNT
     published = LetterVersion.objects.filter(
-        created_by=user, number=1, created_at__gte=timezone.now() - timedelta(days=1)
+        created_by=user,
+        number=1,
+        language=F("letter__language"),  # a translation's version 1 is no new letter
+        created_at__gte=timezone.now() - timedelta(days=1),
     ).count()
     if published >= quota:
         raise LetterActionError(
@@ -275,12 +284,14 @@ def letter_publish(*, letter: Letter, user: User | None = None) -> Letter:
               "or ask for a new one on your account page.")
         )  # fmt: skip
     _check_publishable(letter=letter)
+    translations.translations_check_complete(letter=letter)
     if user is not None:
         _check_publishing_quota(user=user)
     letter.status = Letter.Status.PUBLISHED
     letter.published_at = letter.published_at or timezone.now()
     letter.current_version = _version_add(letter=letter, user=user)
     letter.save(update_fields=["status", "published_at", "current_version", "updated_at"])
+    translations.translations_version_all(letter=letter, user=user)
     letter_id = letter.pk
     transaction.on_commit(lambda: letter_published.send(sender=Letter, letter_id=letter_id))
     return letter

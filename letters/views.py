@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from letters import pagecache, pages, selectors, services
+from letters import pagecache, pages, selectors, services, translations
 from letters.http import public_page
 
 
@@ -29,7 +29,11 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         context = pages.letter_page_context(letter=letter, request=request)
         return render(request, "letters/detail.html", context)
 
-    return pagecache.page_serve(request, kind="letter", slug=slug, draw=draw)
+    # A page in a language named by ``?lang=`` (and nothing else) is kept like the plain
+    # one: the text it shows depends on that code only, and the codes are a known few.
+    lang = translations.lang_param(request)
+    vouched = lang is not None and request.META.get("QUERY_STRING") == f"lang={lang}"
+    return pagecache.page_serve(request, kind="letter", slug=slug, draw=draw, query=vouched)
 
 
 @public_page
@@ -37,9 +41,11 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 def changes(request: HttpRequest, slug: str) -> HttpResponse:
     """Every published text of a letter, newest first, each with what changed."""
     letter = selectors.letter_get_public(slug=slug)
-    versions = list(selectors.letter_versions(letter=letter))
+    text = translations.text_for(letter=letter, language=translations.lang_param(request))
+    versions = list(selectors.letter_versions(letter=letter, language=text.language))
     rows = [
         (version, services.letter_version_diff(old=older, new=version) if older else None)
         for version, older in zip(versions, [*versions[1:], None], strict=True)
     ]
-    return render(request, "letters/changes.html", {"letter": letter, "rows": rows})
+    context = {"letter": letter, "text": text, "rows": rows}
+    return render(request, "letters/changes.html", context)

@@ -35,6 +35,14 @@ EXPORT_FIELDS: dict[str, Any] = {
     "confirmed_at": _("Confirmed at (UTC)"),
     "created_at": _("Signed at (UTC)"),
     "source": _("Source"),
+    "text_language": _("Language of the text signed"),
+    "text_version": _("Version of the text signed"),
+}
+# Columns that are not the signature's own: where the database finds them. The text a
+# signer agreed to is its version's (a translation's versions carry their language).
+_COLUMN_OF_FIELD = {
+    "text_language": "letter_version__language",
+    "text_version": "letter_version__number",
 }
 DEFAULT_FIELDS = ("name", "role", "organization", "country", "city", "confirmed_at")
 CHUNK_SIZE = 5000
@@ -84,7 +92,13 @@ def export_start(
 
 def export_rows(*, letter: Letter, fields: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     """The chosen columns of every confirmed signature, read through a server-side cursor."""
-    return export_queryset(letter=letter).values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
+    columns = export_columns(fields)
+    return export_queryset(letter=letter).values_list(*columns).iterator(chunk_size=CHUNK_SIZE)
+
+
+def export_columns(fields: Sequence[str]) -> list[str]:
+    """The lookups that read the chosen export fields."""
+    return [_COLUMN_OF_FIELD.get(name, name) for name in fields]
 
 
 def csv_cell(value: object) -> str:

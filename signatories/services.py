@@ -46,6 +46,9 @@ class SignatureData:
     language: str = ""
     # The ``ref`` the signer arrived with, already cleaned by ``source_clean``.
     source: str = ""
+    # The text the signer agreed to (its language and version): None means the letter's
+    # current original (``letters.translations.signed_version_id`` finds it).
+    letter_version_id: int | None = None
 
 
 SOURCE_MAX_LENGTH = 64
@@ -245,13 +248,13 @@ def _signature_insert(
 ) -> Signature:
     return Signature.objects.create(
         letter=letter,
-        letter_version_id=letter.current_version_id,
         email_normalized=normalized,
         email_domain=normalized.rpartition("@")[2],
         consent_version=settings.PRIVACY_NOTICE_VERSION,
         **_held(reason=hold),
         **{
             **data.__dict__,
+            "letter_version_id": data.letter_version_id or letter.current_version_id,
             "language": signature_language(requested=data.language, letter=letter),
         },
     )

@@ -12,7 +12,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from letters import clients
+from letters import clients, translations
 from letters.errors import ServiceError
 from letters.http import origin_checked, public_page
 from letters.models import Letter
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 def _closed(request: HttpRequest, letter: Letter) -> HttpResponse:
-    context = letter_page_context(letter=letter)
+    context = letter_page_context(letter=letter, request=request)
     return render(request, "letters/detail.html", context, status=409)
 
 
@@ -51,8 +51,9 @@ def _trapped(form: BotTrapForm, letter: Letter, what: str) -> bool:
     return bool(reason)
 
 
-# What the form to correct the address sends again of the first submission.
-_RESENT_FIELDS = set(SignForm.base_fields) - {"email", "website"}
+# What the form to correct the address sends again of the first submission, with the
+# version of the text that was read (its language travels as ``lang``, see below).
+_RESENT_FIELDS = (set(SignForm.base_fields) - {"email", "website"}) | {"text_version"}
 
 
 def _inbox_page(
@@ -95,15 +96,23 @@ def _inbox_page(
 
 def _resent_inputs(request: HttpRequest) -> SafeString:
     """The hidden fields of the form to correct the address: the first submission's."""
-    return format_html_join(
-        "",
-        '<input type="hidden" name="{}" value="{}">',
-        (
-            (name, value)
-            for name, values in request.POST.lists()
-            if name in _RESENT_FIELDS
-            for value in values
-        ),
+    resent = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name in _RESENT_FIELDS
+        for value in values
+    ]
+    language = _text_language(request)
+    if language:
+        resent.append((translations.LANG_PARAM, language))
+    return format_html_join("", '<input type="hidden" name="{}" value="{}">', resent)
+
+
+def _text_language(request: HttpRequest) -> str | None:
+    """The language of the text signed: the sign form's address names it (``?lang=``); the
+    form that corrects the address sends it as a field."""
+    return translations.lang_param(request) or translations.language_code_clean(
+        request.POST.get(translations.LANG_PARAM)
     )
 
 
@@ -167,12 +176,19 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if _trapped(form, letter, "sign"):
         return _sign_inbox(request, letter, request.POST.get("email", ""))
     if not form.is_valid():
-        context = letter_page_context(letter=letter, form=form)
+        context = letter_page_context(letter=letter, request=request, form=form)
         return render(request, "letters/detail.html", context, status=400)
     data = replace(
         form.signature_data(),
         network_key=flags.request_network_key(request),
         language=_language_asked(request),
+        # The text the page showed: the form's address names its language, a hidden
+        # field its version.
+        letter_version_id=translations.signed_version_id(
+            letter=letter,
+            language=_text_language(request),
+            number=request.POST.get("text_version"),
+        ),
     )
     client = clients.request_client_keys(request)
     try:
@@ -216,8 +232,11 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         # The thank-you page: the same for every signer of the letter but for the link
         # to withdraw (and the page's path), so drawn once per process and language.
         letter = signature.letter
-        key = (letter.pk, letter.slug, letter.title, letter.language,
-               letter.thank_you_message, signature.show_name)  # fmt: skip
+        # The thank-you message of the text the signer read, in its language.
+        text = translations.signed_text(letter=letter, version_id=signature.letter_version_id)
+        context["text"] = text
+        key = (letter.pk, letter.slug, letter.title, text.language,
+               text.thank_you_message, signature.show_name)  # fmt: skip
         holes = {"withdraw_token": tokens.withdraw_token(signature=signature)}
         template = "signatories/confirm.html"
         return answers.render_with_holes(request, template, context, key=key, holes=holes)

@@ -39,9 +39,9 @@ def test_the_letter_page_costs_the_same_queries_for_any_number_of_signatures(
     letter = make_letter()
     make_signatures(letter=letter, count=signatures)
     warm(letter)
-    # The letter, its verified and latest signatories (one UNION), whether it has
-    # corrections, its updates.
-    with django_assert_num_queries(4):
+    # The letter, its translations, its verified and latest signatories (one UNION),
+    # whether it has corrections, its updates.
+    with django_assert_num_queries(5):
         assert client.get(letter.get_absolute_url()).status_code == 200
 
 

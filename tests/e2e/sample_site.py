@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from letters.models import Invitation, Letter, LetterVersion
+from letters.models import Invitation, Letter, LetterTranslation, LetterVersion
 from letters.services import invitation_token
 from mailing.suppression import never_token
 from moderation import services as moderation
@@ -131,6 +131,14 @@ def browser_context(
         connections.close_all()
 
 
+# The late buses letter in Arabic: a right-to-left text on every check of the pages.
+ARABIC = {
+    "title": "أبقوا الحافلات الليلية",
+    "summary": "يطلب من يعملون ليلًا من المجلس إبقاء آخر الحافلات حتى منتصف الليل.",
+    "body": "نحن الموقعين أدناه نعمل حتى وقت متأخر.\n\n> نطلب إبقاء آخر الحافلات حتى منتصف الليل.",
+}
+
+
 def build_site() -> Site:
     """Letters open, closed and empty, signatures in every state, an update, a correction,
     an organizer logged in; returns the path of every page worth looking at."""
@@ -144,9 +152,14 @@ def build_site() -> Site:
         ask_comment=True,
     )
     letter.current_version = LetterVersion.objects.create(
-        letter=letter, number=1, title=letter.title, body=letter.body
+        letter=letter, language=letter.language, number=1, title=letter.title, body=letter.body
     )
     letter.save(update_fields=["current_version"])
+    arabic = LetterTranslation.objects.create(letter=letter, language="ar", **ARABIC)
+    arabic.current_version = LetterVersion.objects.create(
+        letter=letter, language="ar", number=1, title=arabic.title, body=arabic.body
+    )
+    arabic.save(update_fields=["current_version"])
     signatures = [
         make_signature(letter=letter, name=name, role=role, country=country)
         for name, role, country in NAMES
@@ -227,6 +240,7 @@ def _public_paths(
         "letter": letter.get_absolute_url(),
         "letter-closed": closed.get_absolute_url(),
         "letter-empty": empty.get_absolute_url(),
+        "letter-arabic": f"{letter.get_absolute_url()}?lang=ar",
         "signatories": reverse("signatories:list", kwargs=slug),
         "changes": reverse("letters:changes", kwargs=slug),
         "corrections": reverse("moderation:corrections", kwargs=slug),
@@ -263,6 +277,8 @@ def _organizer_paths(letter: Letter, update: Update, draft: Update, held: Any) -
         "dashboard": reverse("signatories:dashboard"),
         "letter-new": reverse("organize:letter-create"),
         "letter-edit": reverse("organize:letter-edit", kwargs=slug),
+        "translation-new": reverse("organize:translation-create", kwargs=slug),
+        "translation-edit": reverse("organize:translation-edit", kwargs={**slug, "language": "ar"}),
         "organizer-letter": reverse("organize:letter", kwargs=slug),
         "letter-preview": reverse("organize:letter-preview", kwargs=slug),
         "team": reverse("organize:team", kwargs=slug),

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from letters.models import Invitation, Letter, Membership
+from letters.models import Invitation, Letter, LetterTranslation, Membership
 from tests.factories import make_letter, make_member, make_user
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,8 @@ class Route:
     name: str
     method: str
     role: str
-    extra: str = ""  # "membership" or "invitation": the URL names one of those rows
+    # "membership", "invitation" or "translation": the URL names one of those rows
+    extra: str = ""
 
 
 ROUTES = [
@@ -42,6 +43,11 @@ ROUTES = [
     Route("organize:letter-publish", "post", "editor"),
     Route("organize:letter-close", "post", "editor"),
     Route("organize:letter-reopen", "post", "editor"),
+    Route("organize:translation-create", "get", "editor"),
+    Route("organize:translation-create", "post", "editor"),
+    Route("organize:translation-edit", "get", "editor", extra="translation"),
+    Route("organize:translation-edit", "post", "editor", extra="translation"),
+    Route("organize:translation-delete", "post", "editor", extra="translation"),
     Route("organize:letter-archive", "post", "owner"),
     Route("organize:letter-unarchive", "post", "owner"),
     Route("organize:invite", "post", "owner"),
@@ -64,6 +70,7 @@ def world() -> dict:
     invitation = Invitation.objects.create(
         letter=letter, email="new@example.org", email_normalized="new@example.org"
     )
+    LetterTranslation.objects.create(letter=letter, language="fr", title="Modifiée")
     return {"letter": letter, "people": people, "target": target, "invitation": invitation}
 
 
@@ -73,11 +80,15 @@ def _url(route: Route, world: dict) -> str:
         kwargs["membership_id"] = world["target"].pk
     if route.extra == "invitation":
         kwargs["invitation_id"] = world["invitation"].pk
+    if route.extra == "translation":
+        kwargs["language"] = "fr"
     return reverse(route.name, kwargs=kwargs)
 
 
 POST_DATA = {"title": "Edited", "slug": "matrix", "body": "Text", "language": "en",
              "email": "someone@example.org", "role": "editor"}  # fmt: skip
+# A new translation needs a language other than the letter's own.
+POST_DATA_OF = {"organize:translation-create": {**POST_DATA, "language": "de"}}
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
@@ -88,7 +99,8 @@ def test_every_organizer_url_admits_only_the_roles_it_needs(
     if visitor != "anonymous":
         client.force_login(world["people"][visitor])
     url = _url(route, world)
-    response = getattr(client, route.method)(url, POST_DATA if route.method == "post" else None)
+    data = POST_DATA_OF.get(route.name, POST_DATA) if route.method == "post" else None
+    response = getattr(client, route.method)(url, data)
     if visitor == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse(settings.LOGIN_URL))
@@ -119,6 +131,7 @@ def test_a_refused_request_changes_nothing(
         Letter.objects.filter(pk=letter.pk).values().get(),
         sorted(Membership.objects.values_list("pk", "role")),
         sorted(Invitation.objects.values_list("pk", flat=True)),
+        sorted(LetterTranslation.objects.values_list("pk", "language", "title")),
     )
     client.force_login(world["people"][visitor])
     response = client.post(_url(route, world), POST_DATA)
@@ -127,6 +140,7 @@ def test_a_refused_request_changes_nothing(
         Letter.objects.filter(pk=letter.pk).values().get(),
         sorted(Membership.objects.values_list("pk", "role")),
         sorted(Invitation.objects.values_list("pk", flat=True)),
+        sorted(LetterTranslation.objects.values_list("pk", "language", "title")),
     )
     assert after == before
 

@@ -112,8 +112,9 @@ def test_the_letter_page_uses_a_fixed_number_of_queries(
     letter_live_get(slug=letter.slug)
     # So are the days before today of its daily figures (added up once a day per process).
     daily_figures(letter_id=letter.pk, time_zone=letter.time_zone)
-    # The letter, its latest signatories, whether it has corrections, its updates.
-    with django_assert_max_num_queries(4):
+    # The letter, its translations, its latest signatories, whether it has corrections,
+    # its updates.
+    with django_assert_max_num_queries(5):
         assert client.get(letter.get_absolute_url()).status_code == 200
 
 

@@ -107,6 +107,7 @@ def test_each_language_gets_its_own_drawing(letter):
 def test_a_kept_drawing_saves_the_query_of_the_names(client, letter, django_assert_num_queries):
     shown(client, letter)
     # A query string the page does not key on: the page is drawn, the names are not.
-    # The letter, whether it has corrections, its updates: the names come from the cache.
-    with django_assert_num_queries(3):
+    # The letter, its translations, whether it has corrections, its updates: the names
+    # come from the cache.
+    with django_assert_num_queries(4):
         assert "Early Bird" in shown(client, letter, query="?ref=newsletter")

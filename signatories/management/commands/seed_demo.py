@@ -142,7 +142,11 @@ class Command(BaseCommand):
         )
         if created:
             letter.current_version = LetterVersion.objects.create(
-                letter=letter, number=1, title=letter.title, body=letter.body
+                letter=letter,
+                language=letter.language,
+                number=1,
+                title=letter.title,
+                body=letter.body,
             )
             letter.save(update_fields=["current_version"])
             self._signatures(letter, signatures)
