@@ -1,7 +1,7 @@
 """The letter's text as a dossier prints it, in one language or all of them.
 
-Every part of the dossier takes the letter's words through ``dossier_texts``, so that
-translations join the dossier in this one place.
+Every part of the dossier takes the letter's words through ``dossier_texts``: the
+original first, then each translation (``letters.translations.letter_texts``).
 """
 
 from dataclasses import dataclass
@@ -10,6 +10,7 @@ from django.utils.translation import get_language_info
 
 from letters.models import Letter
 from letters.services import letter_body_html
+from letters.translations import letter_texts
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,11 @@ def dossier_texts(*, letter: Letter, language: str | None = None) -> list[Text]:
     """
     texts = [
         Text(
-            language=letter.language, title=letter.title, body_html=letter_body_html(letter=letter)
+            language=text.language,
+            title=text.title,
+            body_html=letter_body_html(letter=letter, body=text.body),
         )
+        for text in letter_texts(letter=letter)
     ]
     if language:
         return [text for text in texts if text.language == language]

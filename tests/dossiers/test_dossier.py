@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from dossiers import services
 from dossiers.models import Dossier, DossierPart
 from dossiers.texts import Text, dossier_texts
+from letters import translations
 from signatories.models import Signature
 from tests.factories import make_letter, make_member, make_signature, make_signatures, make_user
 
@@ -237,6 +238,32 @@ def test_the_print_page_refuses_a_language_the_letter_does_not_have(client, lett
 
     assert client.get(url, {"language": "xx"}).status_code == 404
     assert client.get(url, {"language": letter.language}).status_code == 200
+
+
+def test_a_dossier_prints_the_chosen_translation_or_every_text(letter, monkeypatch):
+    owner = make_member(letter=letter, role="editor").user
+    french = {
+        "title": "De l'eau propre dans chaque école",
+        "summary": "Un résumé.",
+        "body": "Nous demandons de l'eau propre dans chaque école.",
+        "thank_you_message": "Merci.",
+    }
+    translations.translation_create(letter=letter, user=owner, language="fr", fields=french)
+
+    assert [text.language for text in dossier_texts(letter=letter)] == ["en", "fr"]
+    monkeypatch.setattr(services, "NAMES_PER_PIECE", 100)
+    one = services.dossier_request(letter=letter, user=owner, language="fr")
+    services.dossier_build(dossier_id=one.pk)
+    one.refresh_from_db()
+    text = _text(one)
+    assert "Nous demandons de l'eau propre" in text
+    assert "We ask for" not in text
+
+    every = services.dossier_request(letter=letter, user=owner, language="")
+    services.dossier_build(dossier_id=every.pk)
+    every.refresh_from_db()
+    text = _text(every)
+    assert "Nous demandons de l'eau propre" in text and "clean water" in text
 
 
 def test_a_right_to_left_text_is_marked_so():
