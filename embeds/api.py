@@ -26,7 +26,7 @@ from letters.facts import LetterFacts
 from letters.models import Letter
 from letters.translations import LetterText, TextLanguage
 from signatories import counters
-from signatories.figures import daily_figures, figures_csv, local_day
+from signatories.figures import Day, daily_figures, figures_csv, local_day
 from signatories.live import LetterLive, letter_live_get
 from signatories.models import Signature
 from signatories.selectors import signatory_list_public
@@ -279,42 +279,46 @@ def _figures_etag(live: LetterLive) -> tuple[str, date]:
     return etag_for("figures", *parts), today
 
 
-@public_read()
-def letter_figures_json(request: HttpRequest, slug: str) -> HttpResponse:
-    """A letter's public count day by day, in its time zone, from its event log."""
+def _figures_respond(
+    request: HttpRequest, slug: str, draw: Callable[[LetterLive, list[Day]], HttpResponse]
+) -> HttpResponse:
+    """A letter's daily figures drawn by ``draw``, behind the figures' ETag."""
     live = letter_live_get(slug=slug)
     if live is None:
         return _no_letter(slug)
     etag, _today = _figures_etag(live)
 
     def build() -> HttpResponse:
-        facts = live.facts
-        days = daily_figures(letter_id=facts.id, time_zone=facts.time_zone)
-        return JsonResponse(
-            {
-                "slug": facts.slug,
-                "time_zone": facts.time_zone,
-                "signature_count": live.counts.all,
-                "days": [day.as_dict() for day in days],
-            }
-        )
+        return draw(live, daily_figures(letter_id=live.facts.id, time_zone=live.facts.time_zone))
 
     return respond(request, etag=etag, build=build)
+
+
+def _figures_json(live: LetterLive, days: list[Day]) -> HttpResponse:
+    facts = live.facts
+    return JsonResponse(
+        {
+            "slug": facts.slug,
+            "time_zone": facts.time_zone,
+            "signature_count": live.counts.all,
+            "days": [day.as_dict() for day in days],
+        }
+    )
+
+
+def _figures_csv(live: LetterLive, days: list[Day]) -> HttpResponse:
+    response = HttpResponse(figures_csv(days), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{live.facts.slug}-figures.csv"'
+    return response
+
+
+@public_read()
+def letter_figures_json(request: HttpRequest, slug: str) -> HttpResponse:
+    """A letter's public count day by day, in its time zone, from its event log."""
+    return _figures_respond(request, slug, _figures_json)
 
 
 @public_read()
 def letter_figures_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """The same figures as CSV, one row per day."""
-    live = letter_live_get(slug=slug)
-    if live is None:
-        return _no_letter(slug)
-    etag, _today = _figures_etag(live)
-
-    def build() -> HttpResponse:
-        facts = live.facts
-        days = daily_figures(letter_id=facts.id, time_zone=facts.time_zone)
-        response = HttpResponse(figures_csv(days), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'inline; filename="{facts.slug}-figures.csv"'
-        return response
-
-    return respond(request, etag=etag, build=build)
+    return _figures_respond(request, slug, _figures_csv)
