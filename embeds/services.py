@@ -74,16 +74,18 @@ def _name(*, letter: Letter, version: str) -> str:
 _STORED = re.compile(r"(?P<milestone>\d+)-(?P<title>[0-9a-f]{8})\.png")
 
 
-def _font(size: int, *, bold: bool = False, latin: bool = True) -> Font:
+def _font(size: int, *, bold: bool = False, latin: bool = True, basic: bool = False) -> Font:
     """DejaVu Serif for Latin, Greek and Cyrillic titles; DejaVu Sans, which also has
-    Arabic and Hebrew letters, for the rest."""
+    Arabic and Hebrew letters, for the rest. ``basic``: Pillow's own layout, which draws
+    characters one by one from left to right (what it does without libraqm)."""
     if bold:
         name = "DejaVuSerif-Bold.ttf" if latin else "DejaVuSans-Bold.ttf"
     else:
         name = "DejaVuSans.ttf"
     path = FONT_DIR / name
     if path.exists():
-        return ImageFont.truetype(str(path), size)
+        engine = ImageFont.Layout.BASIC if basic else None
+        return ImageFont.truetype(str(path), size, layout_engine=engine)
     return ImageFont.load_default(size=size)
 
 
@@ -124,8 +126,10 @@ def share_card_render(*, letter: Letter, count: int, text: LetterText | None = N
     if len(lines) > 4:
         lines = [*lines[:3], lines[3].rstrip(".,;: ") + " …"]
     # Below U+0590 (Hebrew): Latin, Greek, Cyrillic and Armenian, which the serif has.
-    font = _font(size, bold=True, latin=all(ord(char) < 0x0590 for char in text.title))
-    if rtl and has_layout_engine():
+    latin = all(ord(char) < 0x0590 for char in text.title)
+    raqm = has_layout_engine()
+    font = _font(size, bold=True, latin=latin, basic=rtl and not raqm)
+    if rtl and raqm:
         draw.multiline_text(
             (SIZE[0] - 80, 140), "\n".join(lines), font=font, fill=_INK, spacing=14,
             anchor="ra", align="right", direction="rtl", language=text.language,
