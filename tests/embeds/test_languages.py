@@ -293,7 +293,7 @@ def test_without_libraqm_a_right_to_left_title_is_still_right_aligned_in_reading
     arabic = translations.text_for(letter=letter, language="ar")
     left, right = ink_columns(services.share_card_render(letter=letter, count=0, text=arabic))
     assert right > 1050
-    assert left > 600
+    assert left > 300  # a short title: nothing near the left margin
     # Letters reversed into drawing order; numbers and Latin words still read left to right.
     assert services._visual("أب 2026 cd") == "cd 2026 بأ"
 
