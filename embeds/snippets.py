@@ -207,7 +207,6 @@ def snippets(*, letter: Letter, text: LetterText | None = None) -> dict[str, str
         iframe = iframe_html(
             letter=letter, options=options, width=WIDTH, height=options.height, text=text
         )
-        title = widget_title(letter=letter, text=text)
     return {
         "iframe": iframe,
         "script": script_html(letter=letter, text=text),
@@ -215,7 +214,8 @@ def snippets(*, letter: Letter, text: LetterText | None = None) -> dict[str, str
         "badge_markdown": badge_markdown(letter=letter, text=text),
         "link": letter_link(letter=letter, text=text),
         "widget_url": widget_url(letter=letter, options=options),
-        "widget_title": title,
+        # The preview's title is read on the page: in the page's language.
+        "widget_title": widget_title(letter=letter, text=text),
         "width": str(WIDTH),
         "height": str(options.height),
     }
