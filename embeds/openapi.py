@@ -220,6 +220,9 @@ def _paths() -> dict[str, Any]:
                 {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json"]}},
                 {"name": "maxwidth", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                 {"name": "maxheight", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "lang", "in": "query", "schema": {"type": "string"},
+                 "description": "A language of the letter's text (else the url's ?lang=, "
+                                "else the original)."},
             ],
         ),
     }  # fmt: skip

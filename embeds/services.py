@@ -21,10 +21,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext, override
 from kombu.exceptions import KombuError
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 from redis.exceptions import RedisError
 
 from letters.models import Letter
+from letters.translations import LetterText, original_text
 from mailing.tasks import enqueue
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,13 @@ def share_card_milestone(count: int) -> int:
     return lead // step * step * scale
 
 
-def share_card_version(*, letter: Letter, count: int) -> str:
-    title = hashlib.sha256(letter.title.encode()).hexdigest()[:8]
-    return f"{share_card_milestone(count)}-{title}"
+def share_card_version(*, letter: Letter, count: int, text: LetterText | None = None) -> str:
+    """The card's milestone and a digest of its title; a translation's card digests its
+    language with its title, so each language has its own cards (the original's digest
+    is the title's alone, as before letters had translations)."""
+    title = letter.title if text is None or text.is_original else f"{text.language}\n{text.title}"
+    digest = hashlib.sha256(title.encode()).hexdigest()[:8]
+    return f"{share_card_milestone(count)}-{digest}"
 
 
 def _folder(*, letter: Letter) -> str:
@@ -69,11 +74,35 @@ def _name(*, letter: Letter, version: str) -> str:
 _STORED = re.compile(r"(?P<milestone>\d+)-(?P<title>[0-9a-f]{8})\.png")
 
 
-def _font(size: int, *, bold: bool = False) -> Font:
-    path = FONT_DIR / ("DejaVuSerif-Bold.ttf" if bold else "DejaVuSans.ttf")
+def _font(size: int, *, bold: bool = False, latin: bool = True, basic: bool = False) -> Font:
+    """DejaVu Serif for Latin, Greek and Cyrillic titles; DejaVu Sans, which also has
+    Arabic and Hebrew letters, for the rest. ``basic``: Pillow's own layout, which draws
+    characters one by one from left to right (what it does without libraqm)."""
+    if bold:
+        name = "DejaVuSerif-Bold.ttf" if latin else "DejaVuSans-Bold.ttf"
+    else:
+        name = "DejaVuSans.ttf"
+    path = FONT_DIR / name
     if path.exists():
-        return ImageFont.truetype(str(path), size)
+        engine = ImageFont.Layout.BASIC if basic else None
+        return ImageFont.truetype(str(path), size, layout_engine=engine)
     return ImageFont.load_default(size=size)
+
+
+def has_layout_engine() -> bool:
+    """Whether Pillow lays out text with libraqm (right to left, joined Arabic letters)."""
+    return bool(features.check("raqm"))
+
+
+def _visual(line: str) -> str:
+    """A right-to-left line in the order basic layout draws it (left to right): the
+    letters reversed, runs of digits and Latin letters kept readable. Arabic letters stay
+    unjoined: only libraqm joins them."""
+    reversed_line = line[::-1]
+    return _LTR_RUN.sub(lambda match: match.group(0)[::-1], reversed_line)
+
+
+_LTR_RUN = re.compile(r"[0-9A-Za-z][0-9A-Za-z.,:%+\-]*")
 
 
 def _count_line(milestone: int) -> str:
@@ -82,20 +111,37 @@ def _count_line(milestone: int) -> str:
     return gettext("At least %(count)s confirmed signatures") % {"count": f"{milestone:,}"}
 
 
-def share_card_render(*, letter: Letter, count: int) -> bytes:
-    """Draw the card; it shows the milestone reached, so it stays true until the next."""
+def share_card_render(*, letter: Letter, count: int, text: LetterText | None = None) -> bytes:
+    """Draw the card for ``text`` (none: the original); it shows the milestone reached, so
+    it stays true until the next. A right-to-left title is aligned right and laid out by
+    libraqm when Pillow has it (docs/embeds.md)."""
+    text = text or original_text(letter)
+    rtl = text.direction == "rtl"
     image = Image.new("RGB", SIZE, _PAPER)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, SIZE[0], 16), fill=_ACCENT)
     draw.text((80, 70), settings.SITE_NAME, font=_font(34), fill=_MUTED)
-    size = 68 if len(letter.title) < 60 else 54
-    lines = textwrap.wrap(letter.title, width=int(1900 / size))
+    size = 68 if len(text.title) < 60 else 54
+    lines = textwrap.wrap(text.title, width=int(1900 / size))
     if len(lines) > 4:
         lines = [*lines[:3], lines[3].rstrip(".,;: ") + " …"]
-    draw.multiline_text(
-        (80, 140), "\n".join(lines), font=_font(size, bold=True), fill=_INK, spacing=14
-    )
-    with override(letter.language):
+    # Below U+0590 (Hebrew): Latin, Greek, Cyrillic and Armenian, which the serif has.
+    latin = all(ord(char) < 0x0590 for char in text.title)
+    raqm = has_layout_engine()
+    font = _font(size, bold=True, latin=latin, basic=rtl and not raqm)
+    if rtl and raqm:
+        draw.multiline_text(
+            (SIZE[0] - 80, 140), "\n".join(lines), font=font, fill=_INK, spacing=14,
+            anchor="ra", align="right", direction="rtl", language=text.language,
+        )  # fmt: skip
+    elif rtl:
+        draw.multiline_text(
+            (SIZE[0] - 80, 140), "\n".join(_visual(line) for line in lines), font=font,
+            fill=_INK, spacing=14, anchor="ra", align="right",
+        )  # fmt: skip
+    else:
+        draw.multiline_text((80, 140), "\n".join(lines), font=font, fill=_INK, spacing=14)
+    with override(text.language):
         line = _count_line(share_card_milestone(count))
     draw.text((80, 500), line, font=_font(40), fill=_ACCENT)
     out = io.BytesIO()
@@ -103,30 +149,35 @@ def share_card_render(*, letter: Letter, count: int) -> bytes:
     return out.getvalue()
 
 
-def share_card_store(*, letter: Letter, count: int) -> str:
-    """Draw and store the card for this count unless it is stored already; its version.
+def share_card_store(*, letter: Letter, count: int, text: LetterText | None = None) -> str:
+    """Draw and store the card for this count (and text) unless it is stored already; its
+    version.
 
     Only the Celery task calls this; a web request never draws.
     """
-    version = share_card_version(letter=letter, count=count)
+    version = share_card_version(letter=letter, count=count, text=text)
     name = _name(letter=letter, version=version)
     if default_storage.exists(name):
         return version
-    saved = default_storage.save(name, ContentFile(share_card_render(letter=letter, count=count)))
+    drawn = share_card_render(letter=letter, count=count, text=text)
+    saved = default_storage.save(name, ContentFile(drawn))
     if saved != name:
         # Someone stored the same card meanwhile; keep theirs, drop our copy.
         default_storage.delete(saved)
     return version
 
 
-def share_card_stored_version(*, letter: Letter, count: int) -> str | None:
+def share_card_stored_version(
+    *, letter: Letter, count: int, text: LetterText | None = None
+) -> str | None:
     """The newest stored card that is still true: the one for this count, else the one
     of the highest milestone below it with the same title; None when there is none.
 
     A card of another title, or of a milestone above the current count, would say
-    something untrue and is never offered.
+    something untrue and is never offered; nor is a card of another language (its digest
+    differs).
     """
-    version = share_card_version(letter=letter, count=count)
+    version = share_card_version(letter=letter, count=count, text=text)
     if default_storage.exists(_name(letter=letter, version=version)):
         return version
     milestone, title = version.split("-")
@@ -164,32 +215,37 @@ QUEUED_SECONDS = 3600
 # queueing was lost is still asked for again about an hour later.
 ASKED_SECONDS = 60
 _ASKED_MAX = 1000
-_asked: dict[int, tuple[int, float]] = {}
+_asked: dict[tuple[int, str], tuple[int, float]] = {}
 
 
-def share_card_maybe_refresh(*, letter_id: int, count: int) -> None:
+def share_card_maybe_refresh(*, letter_id: int, count: int, language: str = "") -> None:
     """Queue a new card when ``count`` has reached a milestone not drawn yet.
 
     Called after a confirmation commits, when a letter is published, and by a request
     that finds the current card missing. Costs one cache operation the first time a
     process sees a milestone of a letter within ``ASKED_SECONDS``, none after; never
     raises: until the card is drawn, requests get an older card or the fallback, and ask
-    again an hour later if this queueing was lost.
+    again an hour later if this queueing was lost. ``language`` names a translation's
+    card (empty: the original's); a translation's card is asked for by the first request
+    that finds it missing.
     """
     from embeds.tasks import share_card_generate
 
     milestone = share_card_milestone(count)
     now = time.monotonic()
-    asked = _asked.get(letter_id)
+    asked = _asked.get((letter_id, language))
     if asked is not None and asked[0] == milestone and now - asked[1] < ASKED_SECONDS:
         return  # this process found the key set (by itself or another) a moment ago
     try:
-        key = f"share-card-queued:{letter_id}:{milestone}"
+        key = f"share-card-queued:{letter_id}:{milestone}" + (f":{language}" if language else "")
         if cache.add(key, 1, timeout=QUEUED_SECONDS):
-            enqueue(share_card_generate, letter_id=letter_id)
+            if language:
+                enqueue(share_card_generate, letter_id=letter_id, language=language)
+            else:
+                enqueue(share_card_generate, letter_id=letter_id)
     except (KombuError, RedisError, OSError, RuntimeError):  # the card can wait
         log.warning("Could not queue the share card of letter %s", letter_id)
         return
     if len(_asked) >= _ASKED_MAX:
         _asked.clear()
-    _asked[letter_id] = (milestone, now)
+    _asked[(letter_id, language)] = (milestone, now)

@@ -1,5 +1,6 @@
 """What other sites paste: widget options, iframe / script / badge snippets and oEmbed."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
@@ -12,6 +13,13 @@ from django.utils.translation import gettext, override
 from embeds import services
 from letters.facts import LetterFacts
 from letters.models import Letter
+from letters.translations import (
+    LANG_PARAM,
+    LetterText,
+    TextLanguage,
+    language_code_clean,
+    text_path,
+)
 from signatories.services import source_clean
 
 # "auto" follows the reader's light or dark setting (prefers-color-scheme).
@@ -42,6 +50,10 @@ class WidgetOptions:
     # The source the widget's links carry to the letter page (docs/embeds.md); not part of
     # how it looks, so not part of ``key``.
     ref: str = ""
+    # The language of the letter's text it shows, when not the original: a translation's
+    # code (``?lang=`` names both this and, when the site speaks it, ``lang``). Whether the
+    # letter has that text is the view's to check (``without_text``).
+    text: str = ""
 
     @classmethod
     def defaults(cls, *, letter: Letter | LetterFacts) -> "WidgetOptions":
@@ -55,14 +67,16 @@ class WidgetOptions:
         default = cls.defaults(letter=letter)
         theme = query.get("theme", "")
         size = query.get("size", "")
-        lang = query.get("lang", "")
+        lang = query.get(LANG_PARAM, "")
         goal = str(query.get("goal", "")).lower()
+        text = language_code_clean(lang) or ""
         return cls(
             theme=theme if theme in THEMES else default.theme,
             size=size if size in SIZES else default.size,
             lang=lang if lang in language_codes() else default.lang,
             goal=False if goal in _NO else True if goal in _YES else default.goal,
             ref=source_clean(query.get("ref", "")),
+            text="" if text == letter.language else text,
         )
 
     def query(self, *, letter: Letter | LetterFacts) -> str:
@@ -73,8 +87,8 @@ class WidgetOptions:
             params["theme"] = self.theme
         if self.size != default.size:
             params["size"] = self.size
-        if self.lang != default.lang:
-            params["lang"] = self.lang
+        if self.text or self.lang != default.lang:
+            params[LANG_PARAM] = self.text or self.lang
         if self.goal != default.goal:
             params["goal"] = "1" if self.goal else "0"
         if self.ref:
@@ -83,7 +97,19 @@ class WidgetOptions:
 
     @property
     def key(self) -> str:
-        return f"{self.theme}:{self.size}:{self.lang}:{int(self.goal)}"
+        return f"{self.theme}:{self.size}:{self.lang}:{int(self.goal)}:{self.text}"
+
+    def without_text(self) -> "WidgetOptions":
+        """These options showing the original text (the letter has no ``text``)."""
+        return replace(self, text="")
+
+    @classmethod
+    def for_text(cls, *, letter: Letter | LetterFacts, language: str) -> "WidgetOptions":
+        """The defaults, showing the text in ``language`` (the original's code: the
+        defaults); the site's words follow it when the site speaks it."""
+        if language == letter.language:
+            return cls.defaults(letter=letter)
+        return cls.from_query({LANG_PARAM: language}, letter=letter)
 
     @property
     def height(self) -> int:
@@ -96,22 +122,47 @@ def widget_url(*, letter: Letter, options: WidgetOptions | None = None) -> str:
     return absolute(path) + options.query(letter=letter)
 
 
-def widget_title(*, letter: Letter) -> str:
-    return gettext("Live signature count: %(title)s") % {"title": letter.title}
+def letter_link(*, letter: Letter, text: LetterText | None = None) -> str:
+    """The letter page's address, showing ``text`` (none: the original, no ``?lang=``)."""
+    if text is None or text.is_original:
+        return absolute(letter.get_absolute_url())
+    return absolute(text_path(letter=letter, language=text.language))
 
 
-def iframe_html(*, letter: Letter, options: WidgetOptions, width: int, height: int) -> str:
+def _title(letter: Letter, text: LetterText | None) -> str:
+    return text.title if text is not None else letter.title
+
+
+def widget_title(*, letter: Letter, text: LetterText | None = None) -> str:
+    return gettext("Live signature count: %(title)s") % {"title": _title(letter, text)}
+
+
+def iframe_html(
+    *,
+    letter: Letter,
+    options: WidgetOptions,
+    width: int,
+    height: int,
+    text: LetterText | None = None,
+) -> str:
     return format_html(
         '<iframe src="{}" title="{}" width="{}" height="{}" frameborder="0" scrolling="no" '
         'loading="lazy" style="border:0;max-width:100%"></iframe>',
         widget_url(letter=letter, options=options),
-        widget_title(letter=letter),
+        widget_title(letter=letter, text=text),
         width,
         height,
     )
 
 
-def script_html(*, letter: Letter) -> str:
+def script_html(*, letter: Letter, text: LetterText | None = None) -> str:
+    if text is not None and not text.is_original:
+        return format_html(
+            '<script src="{}" data-letter="{}" data-lang="{}" async></script>',
+            absolute(reverse("embeds:loader")),
+            letter.slug,
+            text.language,
+        )
     return format_html(
         '<script src="{}" data-letter="{}" async></script>',
         absolute(reverse("embeds:loader")),
@@ -123,38 +174,48 @@ def badge_url(*, letter: Letter) -> str:
     return absolute(reverse("embeds:badge", kwargs={"slug": letter.slug}))
 
 
-def badge_html(*, letter: Letter) -> str:
+def badge_html(*, letter: Letter, text: LetterText | None = None) -> str:
     return format_html(
         '<a href="{}"><img src="{}" alt="{}"></a>',
-        absolute(letter.get_absolute_url()),
+        letter_link(letter=letter, text=text),
         badge_url(letter=letter),
-        gettext("Signatures of %(title)s") % {"title": letter.title},
+        gettext("Signatures of %(title)s") % {"title": _title(letter, text)},
     )
 
 
-def badge_markdown(*, letter: Letter) -> str:
+def badge_markdown(*, letter: Letter, text: LetterText | None = None) -> str:
     alt = gettext("Signatures").replace("]", "")
-    return f"[![{alt}]({badge_url(letter=letter)})]({absolute(letter.get_absolute_url())})"
+    return f"[![{alt}]({badge_url(letter=letter)})]({letter_link(letter=letter, text=text)})"
 
 
-def oembed_url(*, letter: Letter) -> str:
-    query = urlencode({"url": absolute(letter.get_absolute_url()), "format": "json"})
+def oembed_url(*, letter: Letter, text: LetterText | None = None) -> str:
+    query = urlencode({"url": letter_link(letter=letter, text=text), "format": "json"})
     return absolute(reverse("embeds:oembed")) + "?" + query
 
 
-def snippets(*, letter: Letter) -> dict[str, str]:
-    """Everything the "Embed this letter" panel offers to copy."""
-    options = WidgetOptions.defaults(letter=letter)
+def _options_for(letter: Letter, text: LetterText | None) -> WidgetOptions:
+    if text is None:
+        return WidgetOptions.defaults(letter=letter)
+    return WidgetOptions.for_text(letter=letter, language=text.language)
+
+
+def snippets(*, letter: Letter, text: LetterText | None = None) -> dict[str, str]:
+    """Everything the "Embed this letter" panel offers to copy, for the text shown (a
+    translation's snippets carry its language)."""
+    options = _options_for(letter, text)
     with override(options.lang):
-        iframe = iframe_html(letter=letter, options=options, width=WIDTH, height=options.height)
+        iframe = iframe_html(
+            letter=letter, options=options, width=WIDTH, height=options.height, text=text
+        )
     return {
         "iframe": iframe,
-        "script": script_html(letter=letter),
-        "badge": badge_html(letter=letter),
-        "badge_markdown": badge_markdown(letter=letter),
-        "link": absolute(letter.get_absolute_url()),
+        "script": script_html(letter=letter, text=text),
+        "badge": badge_html(letter=letter, text=text),
+        "badge_markdown": badge_markdown(letter=letter, text=text),
+        "link": letter_link(letter=letter, text=text),
         "widget_url": widget_url(letter=letter, options=options),
-        "widget_title": widget_title(letter=letter),
+        # The preview's title is read on the page: in the page's language.
+        "widget_title": widget_title(letter=letter, text=text),
         "width": str(WIDTH),
         "height": str(options.height),
     }
@@ -166,21 +227,23 @@ def oembed_payload(
     maxwidth: int | None,
     maxheight: int | None,
     thumbnail: str,
+    text: LetterText | None = None,
     ref: str = "",
 ) -> dict[str, object]:
-    """A rich oEmbed response: one iframe that fits within maxwidth x maxheight, whose
-    widget carries ``ref`` (a clean source token) to the letter page."""
-    options = replace(WidgetOptions.defaults(letter=letter), ref=ref)
+    """A rich oEmbed response: one iframe that fits within maxwidth x maxheight, showing
+    ``text`` (none: the original), whose widget carries ``ref`` (a clean source token) to
+    the letter page."""
+    options = replace(_options_for(letter, text), ref=ref)
     if maxheight is not None and maxheight < options.height:
         options = replace(options, size="compact")
     width = min(WIDTH, maxwidth or WIDTH)
     height = min(options.height, maxheight or options.height)
     with override(options.lang):
-        html = iframe_html(letter=letter, options=options, width=width, height=height)
+        html = iframe_html(letter=letter, options=options, width=width, height=height, text=text)
     payload: dict[str, object] = {
         "version": "1.0",
         "type": "rich",
-        "title": letter.title,
+        "title": _title(letter, text),
         "provider_name": settings.SITE_NAME,
         "provider_url": settings.SITE_URL + "/",
         "html": html,
@@ -193,16 +256,39 @@ def oembed_payload(
     return payload
 
 
-def share_card_url(*, letter: Letter, count: int) -> str:
+def share_card_url(*, letter: Letter, count: int, text: LetterText | None = None) -> str:
+    """The card's address for this count; a translation's card names its language."""
     path = reverse("embeds:share-card", kwargs={"slug": letter.slug})
-    return absolute(path) + "?v=" + services.share_card_version(letter=letter, count=count)
+    version = services.share_card_version(letter=letter, count=count, text=text)
+    params = {"v": version}
+    if text is not None and not text.is_original:
+        params[LANG_PARAM] = text.language
+    return f"{absolute(path)}?{urlencode(params)}"
 
 
-def page_context(*, letter: Letter, count: int) -> dict[str, object]:
-    """What the letter page needs for its share tags, oEmbed discovery and embed panel."""
+def og_locale(code: str) -> str:
+    """A language code as Open Graph writes locales: ``pt-br`` → ``pt_BR``."""
+    language, _, region = code.partition("-")
+    return f"{language}_{region.upper()}" if region else language
+
+
+def page_context(
+    *,
+    letter: Letter,
+    count: int,
+    text: LetterText | None = None,
+    languages: Sequence[TextLanguage] = (),
+) -> dict[str, object]:
+    """What the letter page needs for its share tags, oEmbed discovery and embed panel,
+    for the text it shows (``text``) among the ``languages`` it can be read in."""
+    shown = text.language if text is not None else letter.language
     return {
-        "snippets": snippets(letter=letter),
-        "oembed_url": oembed_url(letter=letter),
-        "share_card_url": share_card_url(letter=letter, count=count),
+        "snippets": snippets(letter=letter, text=text),
+        "oembed_url": oembed_url(letter=letter, text=text),
+        "share_card_url": share_card_url(letter=letter, count=count, text=text),
         "api_url": reverse("embeds:api-detail", kwargs={"slug": letter.slug}),
+        "title": _title(letter, text),
+        "summary": text.summary if text is not None else letter.summary,
+        "locale": og_locale(shown),
+        "locale_alternates": [og_locale(lang.code) for lang in languages if lang.code != shown],
     }

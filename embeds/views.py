@@ -17,6 +17,7 @@ from django.http import (
     HttpResponseNotFound,
     HttpResponseRedirect,
     JsonResponse,
+    QueryDict,
 )
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -32,9 +33,10 @@ from django.views.decorators.http import require_GET
 from embeds import badge, services, sharing, snippets
 from embeds.api import json_error, letter_etag_parts, public_letter_or_none, respond_live
 from embeds.http import READ, etag_for, public_read, respond, whole_number
-from embeds.widget import WIDGET_CSS, widget_html
+from embeds.widget import WIDGET_CSS, widget_html, widget_text
 from letters.models import Letter
 from letters.selectors import letter_get_public
+from letters.translations import LANG_PARAM, LetterText, lang_param, language_code_clean, text_for
 from signatories import counters
 from signatories.live import letter_live_get
 from signatories.services import source_clean
@@ -77,12 +79,18 @@ def widget(request: HttpRequest, slug: str) -> HttpResponse:
         return _not_found()
     letter, counts = live.facts, live.counts
     options = snippets.WidgetOptions.from_query(request.GET, letter=letter)
+    text = None
+    if options.text:  # ?lang= names a translation: its title, kept with the facts' version
+        text = widget_text(letter=letter, language=options.text, version=live.version)
+        if text is None:  # the letter has no text in that language: the original
+            options = options.without_text()
     etag = live.part(
         ("widget.etag", options.key),
         lambda: etag_for(
             "widget",
             *letter_etag_parts(letter=letter, counts=counts),
             options.key,
+            text.title if text is not None else "",
             *_widget_scripts(),
         ),
     )
@@ -92,7 +100,7 @@ def widget(request: HttpRequest, slug: str) -> HttpResponse:
 
     def render() -> bytes:
         with translation.override(options.lang):
-            return widget_html(letter=letter, options=options, count=counts.all).encode()
+            return widget_html(letter=letter, options=options, count=counts.all, text=text).encode()
 
     def build() -> HttpResponse:
         # A widget with a source is joined from the kept pieces each time; it is not
@@ -151,6 +159,13 @@ def shields(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _lang_differs(request: HttpRequest, text: LetterText) -> bool:
+    """Whether the ``?lang=`` of the request is not the one that names ``text`` (absent
+    for the original): the canonical address of a card carries exactly that."""
+    wanted = "" if text.is_original else text.language
+    return request.GET.get(LANG_PARAM, "") != wanted
+
+
 class _BadSize(ValueError):
     pass
 
@@ -204,11 +219,13 @@ def oembed(request: HttpRequest) -> HttpResponse:
         maxwidth, maxheight = _size(request, "maxwidth"), _size(request, "maxheight")
     except _BadSize as error:
         return json_error(400, str(error))
+    text = text_for(letter=letter, language=_oembed_language(request))
     counts = counters.counts_get(letter_id=letter.pk)
-    thumbnail = snippets.share_card_url(letter=letter, count=counts.all)
+    thumbnail = snippets.share_card_url(letter=letter, count=counts.all, text=text)
     etag = etag_for(
-        "oembed", letter.pk, letter.updated_at.isoformat(), thumbnail, maxwidth, maxheight, ref
-    )
+        "oembed", letter.pk, letter.updated_at.isoformat(), thumbnail, maxwidth, maxheight, ref,
+        text.language, text.title,
+    )  # fmt: skip
 
     def build() -> HttpResponse:
         return JsonResponse(
@@ -217,6 +234,7 @@ def oembed(request: HttpRequest) -> HttpResponse:
                 maxwidth=maxwidth,
                 maxheight=maxheight,
                 thumbnail=thumbnail,
+                text=text,
                 ref=ref,
             )
         )
@@ -224,22 +242,35 @@ def oembed(request: HttpRequest) -> HttpResponse:
     return respond(request, etag=etag, build=build)
 
 
+def _oembed_language(request: HttpRequest) -> str | None:
+    """The language an oEmbed request asks for: its own ``lang``, else the ``?lang=`` of
+    the URL it names (a letter page in a language). None: the original."""
+    own = lang_param(request)
+    if own is not None:
+        return own
+    query = QueryDict(urlsplit(request.GET.get("url", "")).query)
+    return language_code_clean(query.get(LANG_PARAM))
+
+
 @public_read()
 def share_card(request: HttpRequest, slug: str) -> HttpResponse:
-    """The PNG share card. A URL with the current version is cached for a year once its
-    card is drawn; until then it answers, briefly cached, with the newest older card or
-    the fallback, and queues the drawing. Any other version redirects (briefly cached)
-    to the current one."""
+    """The PNG share card, of the text ``?lang=`` names. A URL with the current version is
+    cached for a year once its card is drawn; until then it answers, briefly cached, with
+    the newest older card or the fallback, and queues the drawing. Any other version (or
+    a ``?lang=`` the letter has no text in) redirects (briefly cached) to the current one."""
     letter = public_letter_or_none(slug)
     if letter is None:
         return _not_found()
+    # ?lang= names a translation's card; a language the letter lacks gets the original's.
+    text = text_for(letter=letter, language=lang_param(request))
     count = counters.counts_get(letter_id=letter.pk).all
-    version = services.share_card_version(letter=letter, count=count)
-    if request.GET.get("v") != version:
-        return HttpResponseRedirect(snippets.share_card_url(letter=letter, count=count))
-    stored = services.share_card_stored_version(letter=letter, count=count)
+    version = services.share_card_version(letter=letter, count=count, text=text)
+    if request.GET.get("v") != version or _lang_differs(request, text):
+        return HttpResponseRedirect(snippets.share_card_url(letter=letter, count=count, text=text))
+    stored = services.share_card_stored_version(letter=letter, count=count, text=text)
     if stored != version:
-        services.share_card_maybe_refresh(letter_id=letter.pk, count=count)
+        language = "" if text.is_original else text.language
+        services.share_card_maybe_refresh(letter_id=letter.pk, count=count, language=language)
 
     def build() -> HttpResponse:
         if stored is None:
@@ -247,7 +278,7 @@ def share_card(request: HttpRequest, slug: str) -> HttpResponse:
         data = services.share_card_read(letter=letter, version=stored)
         return HttpResponse(data, content_type="image/png")
 
-    etag = etag_for("card", letter.pk, stored or SHARE_FALLBACK_DIGEST)
+    etag = etag_for("card", letter.pk, text.language, stored or SHARE_FALLBACK_DIGEST)
     response = respond(request, etag=etag, build=build)
     # Only the card of this URL's version is final; what stands in for it is not.
     response["Cache-Control"] = (

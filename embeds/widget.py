@@ -22,6 +22,8 @@ from django.utils.translation import ngettext
 
 from embeds import snippets
 from letters.facts import LetterFacts
+from letters.models import LetterTranslation
+from letters.translations import LANG_PARAM, language_is_rtl
 from mailing.kept import Kept
 
 WIDGET_CSS = (Path(settings.BASE_DIR) / "static" / "embed" / "widget.css").read_text().strip()
@@ -33,8 +35,49 @@ MAX_KEPT = 500
 
 
 @dataclass(frozen=True)
+class WidgetText:
+    """The title a widget shows, in the language of the letter's text it shows."""
+
+    language: str
+    title: str
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if language_is_rtl(self.language) else "ltr"
+
+
+# Titles of translations kept per process, with the facts' version they were read under.
+_titles: Kept[tuple[int, str], tuple[str, WidgetText | None]] = Kept(MAX_KEPT)
+
+
+def widget_text(*, letter: LetterFacts, language: str, version: str | None) -> WidgetText | None:
+    """The letter's title in ``language`` (a translation's code); None when the letter has
+    no text in it. Kept per process under the facts' ``version`` (``LetterLive.version``),
+    which saving or deleting a translation replaces: one query the first time, none after,
+    whatever the count does. Without a version (Redis unavailable) it is read every time."""
+    key = (letter.id, language)
+    held = _titles.get(key)
+    if version is not None and held is not None and held[0] == version:
+        return held[1]
+    title = (
+        LetterTranslation.objects.filter(letter_id=letter.id, language=language)
+        .values_list("title", flat=True)
+        .first()
+    )
+    text = WidgetText(language=language, title=title) if title is not None else None
+    if version is not None:
+        _titles.keep(key, (version, text))
+    return text
+
+
+def _text(letter: LetterFacts, text: WidgetText | None) -> WidgetText:
+    return text or WidgetText(language=letter.language, title=letter.title)
+
+
+@dataclass(frozen=True)
 class _Pieces:
     facts: LetterFacts
+    text: WidgetText
     parts: tuple[str, ...]
 
 
@@ -42,12 +85,16 @@ _kept: Kept[tuple[int, str, bool], _Pieces] = Kept(MAX_KEPT)
 
 
 def widget_context(
-    letter: LetterFacts, options: snippets.WidgetOptions, count: int
+    letter: LetterFacts,
+    options: snippets.WidgetOptions,
+    count: int,
+    text: WidgetText | None = None,
 ) -> dict[str, object]:
     """The template's context; call inside ``translation.override(options.lang)``."""
     goal = letter.goal if options.goal else None
     return {
         "letter": letter,
+        "text": _text(letter, text),
         "options": options,
         "count": count,
         "count_display": number_format(count, force_grouping=True),
@@ -64,23 +111,37 @@ def widget_context(
 
 
 def _ref_query(options: snippets.WidgetOptions) -> str:
-    """What the links to the letter page end with: the embed's source, if it names one."""
-    return f"?{urlencode({'ref': options.ref})}" if options.ref else ""
+    """What the links to the letter page end with: the language of the text shown, when
+    not the original, and the embed's source, if it names one."""
+    params = {LANG_PARAM: options.text} if options.text else {}
+    if options.ref:
+        params["ref"] = options.ref
+    return f"?{urlencode(params)}" if params else ""
 
 
-def _render_pieces(letter: LetterFacts, options: snippets.WidgetOptions) -> tuple[str, ...]:
-    context = widget_context(letter, options, 0)
+def _render_pieces(
+    letter: LetterFacts, options: snippets.WidgetOptions, text: WidgetText | None
+) -> tuple[str, ...]:
+    context = widget_context(letter, options, 0, text)
     context.update({slot: f"{_MARK}{slot}{_MARK}" for slot in _SLOTS})
     html = render_to_string("embed/widget.html", context)
     return tuple(html.split(_MARK))
 
 
-def widget_html(*, letter: LetterFacts, options: snippets.WidgetOptions, count: int) -> str:
-    """The widget page; call inside ``translation.override(options.lang)``."""
+def widget_html(
+    *,
+    letter: LetterFacts,
+    options: snippets.WidgetOptions,
+    count: int,
+    text: WidgetText | None = None,
+) -> str:
+    """The widget page, showing ``text`` (a translation's title, from ``widget_text``;
+    None: the original); call inside ``translation.override(options.lang)``."""
     key = (letter.id, options.key, letter.is_open)
     kept = _kept.get(key)
-    if kept is None or kept.facts != letter:
-        kept = _Pieces(facts=letter, parts=_render_pieces(letter, options))
+    if kept is None or kept.facts != letter or kept.text != _text(letter, text):
+        pieces = _render_pieces(letter, options, text)
+        kept = _Pieces(facts=letter, text=_text(letter, text), parts=pieces)
         _kept.keep(key, kept)
     values = {
         "count": str(count),
