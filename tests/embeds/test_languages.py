@@ -182,6 +182,16 @@ def test_oembed_of_a_page_in_a_language_gives_its_title_and_a_frame_in_it(client
     assert by_param["title"] == body["title"]
 
 
+def test_oembed_of_a_page_in_a_language_with_a_ref_keeps_both_in_its_frame(client):
+    letter = translated(fr=FRENCH)
+    url = f"http://testserver{letter.get_absolute_url()}?lang=fr&ref=daily-news"
+    body = client.get(reverse("embeds:oembed"), {"url": url}).json()
+    src = re.search(r'src="([^"]+)"', body["html"]).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(src).query) == {"lang": ["fr"], "ref": ["daily-news"]}
+    frame = client.get(src).content.decode()
+    assert f"{letter.get_absolute_url()}?lang=fr&amp;ref=daily-news" in frame
+
+
 def test_oembed_in_a_language_the_letter_lacks_gives_the_original(client):
     letter = translated(fr=FRENCH)
     before = snapshot()
