@@ -152,7 +152,8 @@ def shields(request: HttpRequest, slug: str) -> HttpResponse:
 
     def render() -> bytes:
         with translation.override(letter.language):
-            return bytes(JsonResponse(badge.shields_payload(count=live.counts.all)).content)
+            payload = badge.shields_payload(count=live.counts.all, language=letter.language)
+            return bytes(JsonResponse(payload).content)
 
     return respond_live(
         request, live, name="shields", render=render, content_type="application/json"
