@@ -3,9 +3,8 @@
 from django.conf import settings
 from django.utils import numberformat
 from django.utils.formats import get_format
-from django.utils.translation import check_for_language
 from django.utils.html import escape
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import check_for_language, gettext, ngettext
 
 from letters.facts import LetterFacts
 from letters.models import Letter

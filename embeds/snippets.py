@@ -252,8 +252,12 @@ def oembed_payload(
         "cache_age": 3600,
     }
     if _card_fits(maxwidth, maxheight):
-        width, height = services.SIZE
-        payload |= {"thumbnail_url": thumbnail, "thumbnail_width": width, "thumbnail_height": height}
+        card_width, card_height = services.SIZE
+        payload |= {
+            "thumbnail_url": thumbnail,
+            "thumbnail_width": card_width,
+            "thumbnail_height": card_height,
+        }
     return payload
 
 
