@@ -16,8 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.feedgenerator import Atom1Feed, SyndicationFeed
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _

@@ -3,6 +3,7 @@ or closed; archived letters keep their page but leave the sitemap, as they leave
 index). A public read like the API (embeds/http.py): cacheable, with an ETag and CORS."""
 
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,8 +13,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from letters.models import Letter
 from embeds.http import body_etag, public_read
+from letters.models import Letter
 from letters.selectors import letter_list_index
 
 PROTOCOL = urlsplit(settings.SITE_URL).scheme
@@ -41,7 +42,10 @@ class PageSitemap(Sitemap):
         return reverse(item)
 
 
-SITEMAPS = {"letters": LetterSitemap, "pages": PageSitemap}
+SITEMAPS: dict[str, type[Sitemap[Any]] | Sitemap[Any]] = {
+    "letters": LetterSitemap,
+    "pages": PageSitemap,
+}
 
 
 @public_read(max_age=3600)

@@ -24,7 +24,9 @@ READS = {
     "sitemap": ("/sitemap.xml", "application/xml", 3600),
 }
 MARKUP = '<script>alert("x")</script> Tom & Jerry <b>bold</b>'
-ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Tom &amp; Jerry &lt;b&gt;bold&lt;/b&gt;"
+ESCAPED = (
+    "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Tom &amp; Jerry &lt;b&gt;bold&lt;/b&gt;"
+)
 
 
 @pytest.mark.parametrize("read", READS)
