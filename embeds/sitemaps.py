@@ -42,7 +42,7 @@ class PageSitemap(Sitemap):
         return reverse(item)
 
 
-SITEMAPS: dict[str, type[Sitemap[Any]] | Sitemap[Any]] = {
+SITEMAPS: "dict[str, type[Sitemap[Any]] | Sitemap[Any]]" = {
     "letters": LetterSitemap,
     "pages": PageSitemap,
 }
