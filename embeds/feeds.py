@@ -2,7 +2,11 @@
 
 ``?lang=fr`` (``letters.translations.LANG_PARAM``) gives each letter's title and summary
 in that language where the letter has it, else its original, with item links to the page
-in that language; the feed says it is in that language. Without it, the originals.
+in that language; the feed says it is in that language, and its own words are in it when
+the site speaks it. Without it, the originals, and the site's words in its own language.
+
+Feeds are public reads like the API (embeds/http.py): cacheable, with an ETag and CORS,
+and the same body whatever the reader's Accept-Language; they differ by ``?lang=`` only.
 """
 
 from dataclasses import dataclass
@@ -11,17 +15,21 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.feedgenerator import Atom1Feed, SyndicationFeed
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from embeds.http import body_etag, public_read
 from letters.models import Letter, LetterTranslation
 from letters.selectors import letter_list_index
 from letters.translations import lang_param, text_path
 
 FEED_SIZE = 30
+# New letters are rare: a reader or a CDN may keep a feed a few minutes.
+FEED_MAX_AGE = 300
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,14 @@ class LatestLettersFeed(Feed):
     title = _("Open letters")
     link = reverse_lazy("letters:index")
     description = _("Newly published open letters. Every signature is confirmed by email.")
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        language = lang_param(request)
+        spoken = {code for code, _ in settings.LANGUAGES}
+        with translation.override(language if language in spoken else settings.LANGUAGE_CODE):
+            response = super().__call__(request, *args, **kwargs)
+        response["Content-Language"] = language or settings.LANGUAGE_CODE
+        return response
 
     def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> str | None:
         """The language ``?lang=`` asks for; None: the originals. (The feed instance is
@@ -106,3 +122,7 @@ class LatestLettersFeed(Feed):
 class LatestLettersAtomFeed(LatestLettersFeed):
     feed_type = Atom1Feed
     subtitle = LatestLettersFeed.description
+
+
+rss = public_read(max_age=FEED_MAX_AGE)(body_etag(LatestLettersFeed()))
+atom = public_read(max_age=FEED_MAX_AGE)(body_etag(LatestLettersAtomFeed()))

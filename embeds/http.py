@@ -14,6 +14,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.template.response import SimpleTemplateResponse
 from django.utils import translation
 from django.utils.http import parse_etags, split_header_value
 
@@ -22,7 +23,7 @@ from letters.http import Freshness, response_cache_set
 # The public reads change with every signature: kept less long than a page.
 READ = Freshness(max_age=15, stale_while_revalidate=30)
 # Bump when the shape of any public response changes, so cached ETags stop matching.
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "2"  # 2: the WordPress oEmbed shape; counts written in the letter's language
 
 View = Callable[..., HttpResponse]
 
@@ -58,6 +59,25 @@ def respond(request: HttpRequest, *, etag: str, build: Callable[[], HttpResponse
         response = build()
     response["ETag"] = etag
     return response
+
+
+def body_etag(view: View) -> View:
+    """For a public read whose body is its own cheapest summary (a feed, the sitemap: a
+    query or two, no per-letter facts to hash): a strong ETag of the built body, and a
+    304 without the body when the client already holds it. Put it inside
+    ``public_read``, which adds the caching and CORS headers to both answers."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code != 200 or response.streaming:
+            return response
+        if isinstance(response, SimpleTemplateResponse):
+            response.render()
+        etag = etag_for("body", hashlib.sha256(response.content).hexdigest())
+        return respond(request, etag=etag, build=lambda: response)
+
+    return wrapped
 
 
 def _preflight() -> HttpResponse:

@@ -143,7 +143,11 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "schemaVersion": {"type": "integer", "const": 1},
             "label": {"type": "string"},
-            "message": {"type": "string"},
+            "message": {
+                "type": "string",
+                "description": "The count, written as the letter's language writes numbers "
+                "(1,234 in English, 1.234 in German).",
+            },
             "color": {"type": "string"},
         },
     },
@@ -207,7 +211,7 @@ def _paths() -> dict[str, Any]:
         "/api/letters/{slug}/shields.json": _get(
             "The count in the Shields.io endpoint format.",
             {"200": _ok("Shields", "Badge data."), "304": _NOT_MODIFIED,
-             "404": _error("No such published letter.")},
+             "404": _error("No such published letter, whatever the name asked for.")},
             [_SLUG],
         ),
         "/oembed": _get(
@@ -217,7 +221,9 @@ def _paths() -> dict[str, Any]:
              "501": _error("Only format=json is supported.")},
             [
                 {"name": "url", "in": "query", "required": True, "schema": {"type": "string"}},
-                {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json"]}},
+                {"name": "format", "in": "query",
+                 "schema": {"type": "string", "enum": ["json", ""]},
+                 "description": "json; empty or absent means json."},
                 {"name": "maxwidth", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                 {"name": "maxheight", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                 {"name": "lang", "in": "query", "schema": {"type": "string"},

@@ -24,6 +24,7 @@ from kombu.exceptions import KombuError
 from PIL import Image, ImageDraw, ImageFont, features
 from redis.exceptions import RedisError
 
+from embeds.badge import count_text
 from letters.models import Letter
 from letters.translations import LetterText, original_text
 from mailing.tasks import enqueue
@@ -105,10 +106,11 @@ def _visual(line: str) -> str:
 _LTR_RUN = re.compile(r"[0-9A-Za-z][0-9A-Za-z.,:%+\-]*")
 
 
-def _count_line(milestone: int) -> str:
+def _count_line(milestone: int, *, language: str) -> str:
     if milestone == 0:
         return gettext("Add your name: every signature is confirmed by email.")
-    return gettext("At least %(count)s confirmed signatures") % {"count": f"{milestone:,}"}
+    count = count_text(milestone, language=language)
+    return gettext("At least %(count)s confirmed signatures") % {"count": count}
 
 
 def share_card_render(*, letter: Letter, count: int, text: LetterText | None = None) -> bytes:
@@ -142,7 +144,7 @@ def share_card_render(*, letter: Letter, count: int, text: LetterText | None = N
     else:
         draw.multiline_text((80, 140), "\n".join(lines), font=font, fill=_INK, spacing=14)
     with override(text.language):
-        line = _count_line(share_card_milestone(count))
+        line = _count_line(share_card_milestone(count), language=text.language)
     draw.text((80, 500), line, font=_font(40), fill=_ACCENT)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)

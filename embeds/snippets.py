@@ -303,9 +303,22 @@ def oembed_payload(
         "height": height,
         "cache_age": 3600,
     }
-    if maxwidth is None or maxwidth >= 1200:
-        payload |= {"thumbnail_url": thumbnail, "thumbnail_width": 1200, "thumbnail_height": 630}
+    if _card_fits(maxwidth, maxheight):
+        card_width, card_height = services.SIZE
+        payload |= {
+            "thumbnail_url": thumbnail,
+            "thumbnail_width": card_width,
+            "thumbnail_height": card_height,
+        }
     return payload
+
+
+def _card_fits(maxwidth: int | None, maxheight: int | None) -> bool:
+    """Whether the share card, drawn at one size only, fits within maxwidth x maxheight:
+    the oEmbed spec bounds the thumbnail too, so a card that does not fit is left out
+    rather than announced at a size it does not have."""
+    width, height = services.SIZE
+    return (maxwidth is None or maxwidth >= width) and (maxheight is None or maxheight >= height)
 
 
 def share_card_url(*, letter: Letter, count: int, text: LetterText | None = None) -> str:

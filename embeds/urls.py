@@ -1,8 +1,6 @@
-from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from embeds import api, feeds, views
-from embeds.sitemaps import SITEMAPS
+from embeds import api, feeds, sitemaps, views
 
 app_name = "embeds"
 
@@ -21,7 +19,7 @@ urlpatterns = [
     path("api/letters/<slug:slug>/signatories/", api.signatory_list, name="api-signatories"),
     path("api/openapi.json", api.openapi_document, name="api-openapi"),
     path("oembed", views.oembed, name="oembed"),
-    path("feeds/letters.rss", feeds.LatestLettersFeed(), name="feed-rss"),
-    path("feeds/letters.atom", feeds.LatestLettersAtomFeed(), name="feed-atom"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("feeds/letters.rss", feeds.rss, name="feed-rss"),
+    path("feeds/letters.atom", feeds.atom, name="feed-atom"),
+    path("sitemap.xml", sitemaps.sitemap_xml, name="sitemap"),
 ]

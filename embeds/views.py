@@ -22,7 +22,7 @@ from django.http import (
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils import translation
 from django.utils.csp import CSP
 from django.utils.translation import gettext
@@ -152,7 +152,8 @@ def shields(request: HttpRequest, slug: str) -> HttpResponse:
 
     def render() -> bytes:
         with translation.override(letter.language):
-            return bytes(JsonResponse(badge.shields_payload(count=live.counts.all)).content)
+            payload = badge.shields_payload(count=live.counts.all, language=letter.language)
+            return bytes(JsonResponse(payload).content)
 
     return respond_live(
         request, live, name="shields", render=render, content_type="application/json"
@@ -181,16 +182,24 @@ def _size(request: HttpRequest, name: str) -> int | None:
     return size
 
 
+def _resolve_page(path: str) -> ResolverMatch | None:
+    """The view of a path of this site; a path people pasted without its trailing slash
+    (``/letters/<slug>``) is read as the page it redirects to."""
+    for candidate in (path, f"{path}/") if not path.endswith("/") else (path,):
+        try:
+            return resolve(candidate)
+        except Resolver404:
+            continue
+    return None
+
+
 def letter_for_url(url: str) -> Letter | None:
     """The published letter a URL of this site points to, or None for anything else."""
     parts, site = urlsplit(url), urlsplit(settings.SITE_URL)
     if parts.scheme not in {"http", "https"} or parts.netloc.lower() != site.netloc.lower():
         return None
-    try:
-        match = resolve(parts.path or "/")
-    except Resolver404:
-        return None
-    if match.view_name not in {"letters:detail", "embeds:widget"}:
+    match = _resolve_page(parts.path or "/")
+    if match is None or match.view_name not in {"letters:detail", "embeds:widget"}:
         return None
     return public_letter_or_none(match.kwargs["slug"])
 
@@ -208,7 +217,8 @@ def oembed_ref(*, request: HttpRequest, url: str) -> str:
 @public_read(max_age=300)
 def oembed(request: HttpRequest) -> HttpResponse:
     """oEmbed (https://oembed.com) for letter pages: a rich type with one iframe."""
-    if request.GET.get("format", "json") != "json":
+    # An empty format= (as some consumers send) is the default: JSON.
+    if (request.GET.get("format") or "json") != "json":
         return json_error(501, gettext("Only format=json is supported."))
     url = request.GET.get("url", "")
     letter = letter_for_url(url)

@@ -16,11 +16,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.html import conditional_escape
 from django.utils.translation import ngettext
 
 from embeds import snippets
+from embeds.badge import count_text
 from letters.facts import LetterFacts
 from letters.models import LetterTranslation
 from letters.translations import LANG_PARAM, language_is_rtl
@@ -92,22 +92,35 @@ def widget_context(
 ) -> dict[str, object]:
     """The template's context; call inside ``translation.override(options.lang)``."""
     goal = letter.goal if options.goal else None
+    numbers = numbers_language(letter, options)
     return {
         "letter": letter,
         "text": _text(letter, text),
         "options": options,
         "count": count,
-        "count_display": number_format(count, force_grouping=True),
+        "count_display": count_text(count, language=numbers),
+        "numbers": numbers,
         "word": ngettext("signature", "signatures", count),
         "word_one": ngettext("signature", "signatures", 1),
         "word_other": ngettext("signature", "signatures", 2),
         "goal": goal,
-        "goal_display": number_format(goal, force_grouping=True) if goal else "",
+        "goal_display": count_text(goal, language=numbers) if goal else "",
         "css": WIDGET_CSS,
         "api_url": reverse("embeds:api-detail", kwargs={"slug": letter.slug}),
         "letter_url": snippets.absolute(letter.get_absolute_url()),
         "ref_query": _ref_query(options),
     }
+
+
+def numbers_language(letter: LetterFacts, options: snippets.WidgetOptions) -> str:
+    """The language the widget writes its numbers in: that of the text it shows (a
+    translation), else the one ``?lang=`` asked its words in, else the letter's own, even
+    when the site does not speak it (an Italian letter's widget says "100.000")."""
+    if options.text:
+        return options.text
+    if options.lang != snippets.WidgetOptions.defaults(letter=letter).lang:
+        return options.lang
+    return letter.language
 
 
 def _ref_query(options: snippets.WidgetOptions) -> str:
@@ -145,7 +158,9 @@ def widget_html(
         _kept.keep(key, kept)
     values = {
         "count": str(count),
-        "count_display": conditional_escape(number_format(count, force_grouping=True)),
+        "count_display": conditional_escape(
+            count_text(count, language=numbers_language(letter, options))
+        ),
         "word": conditional_escape(ngettext("signature", "signatures", count)),
         "ref_query": conditional_escape(_ref_query(options)),
     }

@@ -8,7 +8,10 @@
   var wordEl = root.querySelector("[data-word]");
   var bar = root.querySelector("progress");
   var lang = document.documentElement.lang;
-  var numbers = window.Intl ? new Intl.NumberFormat(lang || undefined) : null;
+  /* Numbers are written the letter's way (data-numbers), words in the widget's language. */
+  var numbers = window.Intl
+    ? new Intl.NumberFormat(countEl.getAttribute("data-numbers") || lang || undefined)
+    : null;
   var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang) : null;
   /* The last secret in the fragment: WordPress appends its own "#?secret=" to ours. */
   var found = /.*secret=([A-Za-z0-9]{1,32})/.exec(location.hash);
