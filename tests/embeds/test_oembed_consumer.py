@@ -64,7 +64,9 @@ def test_discovery_finds_the_endpoint_and_gets_the_iframe_title_and_provider(sit
     assert content.provider_url == f"{site}/"
     assert content.width == 320
     assert content.html.count("<iframe") == 1
-    assert iframe_src(content.html) == f"{site}/embed/letters/{letter.slug}/"
+    address, secret = iframe_src(content.html).split("#?secret=")
+    assert address == f"{site}/embed/letters/{letter.slug}/"
+    assert secret in content.html.split('data-secret="')[1]
     assert "&lt;fair&gt;" in content.html
     assert "<fair>" not in content.html
     # The card (1200 px wide) does not fit in 320 px: no thumbnail.
@@ -99,7 +101,9 @@ def test_a_listed_provider_recognises_a_letter_url_pasted_without_its_slash(site
     pasted = f"{site}{letter.get_absolute_url()}".rstrip("/")
     content = consumer(our_provider(site)).fetch(pasted)
     assert content.title == "No slash"
-    assert iframe_src(content.html) == f"{site}/embed/letters/{letter.slug}/"
+    address, secret = iframe_src(content.html).split("#?secret=")
+    assert address == f"{site}/embed/letters/{letter.slug}/"
+    assert secret in content.html.split('data-secret="')[1]
 
 
 def test_a_german_letter_keeps_its_language_through_the_consumer(site):

@@ -56,7 +56,7 @@ def test_a_letter_url_without_its_trailing_slash_is_recognised(client):
     assert response.status_code == 200
     body = response.json()
     assert body["title"] == "Pasted without a slash"
-    assert f'src="http://testserver/embed/letters/{letter.slug}/"' in body["html"]
+    assert f'src="http://testserver/embed/letters/{letter.slug}/#?secret=' in body["html"]
 
 
 def test_a_letter_url_without_its_slash_keeps_its_query(client):
