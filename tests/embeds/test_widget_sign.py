@@ -81,7 +81,8 @@ def test_the_widget_with_the_form_has_a_weak_tag_that_changes_each_hour(client):
     letter = make_letter(widget_sign=True)
     with_form = client.get(widget(letter))
     assert with_form["ETag"].startswith('W/"')
-    assert client.get(widget(letter), headers={"If-None-Match": with_form["ETag"]}).status_code == 304
+    held = {"If-None-Match": with_form["ETag"]}
+    assert client.get(widget(letter), headers=held).status_code == 304
     assert not client.get(widget(letter, ""))["ETag"].startswith("W/")
 
 
@@ -157,7 +158,7 @@ def test_bad_input_comes_back_in_the_frame_with_a_message_tied_to_its_field(
     assert response.status_code == 400
     html = response.content.decode()
     assert message in html
-    assert 'data-error-summary data-focus' in html
+    assert "data-error-summary data-focus" in html
     assert f'<a href="#w-{field}">{message}</a>' in html
     described = form_of(html)[field]
     assert described["aria-invalid"] == "true"
