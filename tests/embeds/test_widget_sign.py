@@ -243,3 +243,12 @@ def test_switching_the_form_on_changes_the_kept_widget(client):
     letter.widget_sign = True
     letter.save()
     assert "<form" in client.get(widget(letter)).content.decode()
+
+
+def test_the_widget_with_the_form_costs_no_query_once_warm(client, django_assert_num_queries):
+    letter = make_letter(widget_sign=True)
+    make_signature(letter=letter)
+    client.get(widget(letter))
+    with django_assert_num_queries(0):
+        html = client.get(widget(letter)).content.decode()
+    assert "<form" in html and 'data-count="1"' in html
