@@ -263,7 +263,9 @@ def test_the_sign_form_framed_in_an_article_has_no_serious_accessibility_violati
         ) as context:
             page = context.new_page()
             page.goto(article + "?" + urlencode({"html": html}))
-            frame = page.wait_for_selector("iframe").content_frame()
+            frame_element = page.wait_for_selector("iframe")
+            assert frame_element is not None
+            frame = frame_element.content_frame()
             assert frame is not None
             frame.wait_for_selector("form")
             problems += report(f"widget-form {variant}", _frame_violations(frame))
