@@ -22,7 +22,7 @@ from letters.http import Freshness, response_cache_set
 # The public reads change with every signature: kept less long than a page.
 READ = Freshness(max_age=15, stale_while_revalidate=30)
 # Bump when the shape of any public response changes, so cached ETags stop matching.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 View = Callable[..., HttpResponse]
 

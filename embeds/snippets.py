@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 from django.utils.translation import gettext, override
 
@@ -150,14 +151,65 @@ def iframe_html(
     *,
     letter: Letter,
     options: WidgetOptions,
+    width: int | str,
+    height: int,
+    text: LetterText | None = None,
+) -> str:
+    """The iframe snippet. No inline ``style``: a publisher whose CSP says
+    ``style-src 'self'`` would refuse it; ``width="100%"`` fits any column and phone."""
+    return format_html(
+        '<iframe src="{}" title="{}" width="{}" height="{}" frameborder="0" scrolling="no" '
+        'loading="lazy"></iframe>',
+        widget_url(letter=letter, options=options),
+        widget_title(letter=letter, text=text),
+        width,
+        height,
+    )
+
+
+# Where our HTML sandboxes the widget, popups may leave the sandbox: a letter page opened
+# from a sandboxed frame keeps the frame's sandbox (and is refused by browsers when it
+# sends a Cross-Origin-Opener-Policy) otherwise. docs/embeds.md, "Works in".
+SANDBOX = "allow-scripts allow-popups allow-popups-to-escape-sandbox"
+
+
+def embed_secret(src: str) -> str:
+    """The ``data-secret`` pairing a frame with its messages, as WordPress uses it: fixed
+    per widget address, so that an oEmbed answer stays the same for its ETag."""
+    return salted_hmac("embeds.embed_secret", src, algorithm="sha256").hexdigest()[:10]
+
+
+def _with_ref(url: str, ref: str) -> str:
+    if not ref:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'ref': ref})}"
+
+
+def wordpress_html(
+    *,
+    letter: Letter,
+    options: WidgetOptions,
     width: int,
     height: int,
     text: LetterText | None = None,
 ) -> str:
+    """The shape of WordPress's own post embeds: a link to the letter in a
+    ``blockquote.wp-embedded-content``, which makes WordPress load its wp-embed.js, then
+    the frame, sharing a secret with it (the widget reads it from ``#?secret=``)."""
+    src = widget_url(letter=letter, options=options)
+    secret = embed_secret(src)
     return format_html(
-        '<iframe src="{}" title="{}" width="{}" height="{}" frameborder="0" scrolling="no" '
-        'loading="lazy" style="border:0;max-width:100%"></iframe>',
-        widget_url(letter=letter, options=options),
+        '<blockquote class="wp-embedded-content" data-secret="{}"><a href="{}">{}</a>'
+        '</blockquote><iframe class="wp-embedded-content" sandbox="{}" security="restricted" '
+        'src="{}#?secret={}" data-secret="{}" title="{}" width="{}" height="{}" '
+        'frameborder="0" marginwidth="0" marginheight="0" scrolling="no"></iframe>',
+        secret,
+        _with_ref(letter_link(letter=letter, text=text), options.ref),
+        _title(letter, text),
+        SANDBOX,
+        src,
+        secret,
+        secret,
         widget_title(letter=letter, text=text),
         width,
         height,
@@ -214,7 +266,7 @@ def snippets(*, letter: Letter, text: LetterText | None = None) -> dict[str, str
     options = _options_for(letter, text)
     with override(options.lang):
         iframe = iframe_html(
-            letter=letter, options=options, width=WIDTH, height=options.height, text=text
+            letter=letter, options=options, width="100%", height=options.height, text=text
         )
     return {
         "iframe": iframe,
@@ -239,16 +291,16 @@ def oembed_payload(
     text: LetterText | None = None,
     ref: str = "",
 ) -> dict[str, object]:
-    """A rich oEmbed response: one iframe that fits within maxwidth x maxheight, showing
-    ``text`` (none: the original), whose widget carries ``ref`` (a clean source token) to
-    the letter page."""
+    """A rich oEmbed response: WordPress's embed shape (``wordpress_html``) that fits
+    within maxwidth x maxheight, showing ``text`` (none: the original), whose widget
+    carries ``ref`` (a clean source token) to the letter page."""
     options = replace(_options_for(letter, text), ref=ref)
     if maxheight is not None and maxheight < options.height:
         options = replace(options, size="compact")
     width = min(WIDTH, maxwidth or WIDTH)
     height = min(options.height, maxheight or options.height)
     with override(options.lang):
-        html = iframe_html(letter=letter, options=options, width=width, height=height, text=text)
+        html = wordpress_html(letter=letter, options=options, width=width, height=height, text=text)
     payload: dict[str, object] = {
         "version": "1.0",
         "type": "rich",

@@ -33,7 +33,11 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     # one: the text it shows depends on that code only, and the codes are a known few.
     lang = translations.lang_param(request)
     vouched = lang is not None and request.META.get("QUERY_STRING") == f"lang={lang}"
-    return pagecache.page_serve(request, kind="letter", slug=slug, draw=draw, query=vouched)
+    response = pagecache.page_serve(request, kind="letter", slug=slug, draw=draw, query=vouched)
+    # Opened from a widget in a frame sandboxed without allow-popups-to-escape-sandbox,
+    # the page keeps that sandbox, and Chromium refuses such a page any COOP but this.
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
 
 
 @public_page

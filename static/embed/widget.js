@@ -10,7 +10,8 @@
   var lang = document.documentElement.lang;
   var numbers = window.Intl ? new Intl.NumberFormat(lang || undefined) : null;
   var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang) : null;
-  var found = /secret=([A-Za-z0-9]{1,32})/.exec(location.hash);
+  /* The last secret in the fragment: WordPress appends its own "#?secret=" to ours. */
+  var found = /.*secret=([A-Za-z0-9]{1,32})/.exec(location.hash);
   var secret = found ? found[1] : "";
 
   /* The message format WordPress's wp-embed.js understands: {message, value, secret}. */
@@ -32,16 +33,27 @@
     if (bar) bar.value = Math.min(n, bar.max);
   }
 
-  /* A WordPress host sandboxes the frame without popups: ask it to open the letter. */
-  if (secret && self.origin === "null") {
+  /* In a sandboxed frame: open the letter in a new tab when the sandbox allows popups,
+     else ask the host page (WordPress's wp-embed.js) to open it: {message: "link"}. */
+  if (self.origin === "null") {
     root.addEventListener("click", function (e) {
       var link = e.target.closest ? e.target.closest("a[href]") : null;
-      if (link && !(e.altKey || e.ctrlKey || e.metaKey || e.shiftKey)) {
-        e.preventDefault();
+      if (!link || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+      e.preventDefault();
+      var tab = window.open(link.href, "_blank");
+      if (tab) {
+        try { tab.opener = null; } catch (ignore) { /* already elsewhere */ }
+      } else {
         post("link", link.href);
       }
     });
   }
+
+  /* wp-embed.js says "ready" when it loads after the frame: tell it the height again. */
+  window.addEventListener("message", function (e) {
+    var data = e.data || {};
+    if (e.source === window.parent && data.message === "ready" && data.secret === secret) resize();
+  });
 
   if (window.ResizeObserver) new ResizeObserver(resize).observe(document.body);
   window.addEventListener("load", resize);

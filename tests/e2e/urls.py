@@ -9,7 +9,10 @@ from config.urls import urlpatterns as site_urlpatterns
 
 @csp_override({})
 def article(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(request.GET["html"])
+    response = HttpResponse(request.GET["html"])
+    if "csp" in request.GET:  # a publisher with a CSP of its own
+        response["Content-Security-Policy"] = request.GET["csp"]
+    return response
 
 
 urlpatterns = [path("test-article/", article), *site_urlpatterns]
