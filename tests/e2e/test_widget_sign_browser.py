@@ -24,6 +24,15 @@ def _article(live_url: str, slug: str) -> str:
     )
 
 
+def _script_article(live_url: str, slug: str) -> str:
+    """The script embed, asking for the form with ``data-form``: it sizes its frame."""
+    return (
+        "<!doctype html><title>News</title><p>Our article.</p>"
+        f'<script src="{live_url}/embed.js" data-letter="{slug}" data-form="1" '
+        'data-ref="daily-news" async></script>'
+    )
+
+
 def _sign(frame: Frame, email: str) -> None:
     frame.fill("#w-name", "Rosa Reader")
     frame.fill("#w-email", email)
@@ -39,10 +48,20 @@ def test_a_reader_signs_inside_a_cross_origin_frame_and_the_count_moves(live_ser
     with chromium_page() as page:
         console: list[ConsoleMessage] = []
         page.on("console", lambda message: console.append(message))
-        open_article(page, live_server, settings, _article(live_server.url, letter.slug))
-        frame = page.wait_for_selector("iframe").content_frame()
+        open_article(page, live_server, settings, _script_article(live_server.url, letter.slug))
+        frame_element = page.wait_for_selector("iframe[data-secret]")
+        frame = frame_element.content_frame()
         assert frame is not None
         expect(frame.locator("[data-count]")).to_have_text("1")
+        # The loader sizes the frame to the form: its button is inside the frame.
+        page.wait_for_function(
+            "parseInt(document.querySelector('iframe[data-secret]').height, 10) > 400"
+        )
+        frame_height = int(frame_element.get_attribute("height") or 0)
+        button = frame.locator("form button[type=submit]").bounding_box()
+        box = frame_element.bounding_box()
+        assert button is not None and box is not None
+        assert button["y"] + button["height"] <= box["y"] + frame_height
 
         # A send without an address: the problems come back in the frame, focused.
         frame.check("#w-consent")
