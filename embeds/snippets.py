@@ -28,6 +28,8 @@ THEMES = ("light", "dark", "auto")
 SIZES = ("full", "compact")
 WIDTH = 400
 HEIGHTS = {"full": 220, "compact": 140}
+# What the sign form adds to the widget's height (name, email, two boxes, a button).
+FORM_HEIGHT = 330
 _YES = {"1", "true", "yes", "on"}
 _NO = {"0", "false", "no", "off"}
 
@@ -55,6 +57,9 @@ class WidgetOptions:
     # code (``?lang=`` names both this and, when the site speaks it, ``lang``). Whether the
     # letter has that text is the view's to check (``without_text``).
     text: str = ""
+    # The compact sign form (``?form=1``), offered only when the letter's organizers
+    # switched signing inside the widget on (``Letter.widget_sign``).
+    form: bool = False
 
     @classmethod
     def defaults(cls, *, letter: Letter | LetterFacts) -> "WidgetOptions":
@@ -78,6 +83,7 @@ class WidgetOptions:
             goal=False if goal in _NO else True if goal in _YES else default.goal,
             ref=source_clean(query.get("ref", "")),
             text="" if text == letter.language else text,
+            form=letter.widget_sign and str(query.get("form", "")).lower() in _YES,
         )
 
     def query(self, *, letter: Letter | LetterFacts) -> str:
@@ -92,13 +98,16 @@ class WidgetOptions:
             params[LANG_PARAM] = self.text or self.lang
         if self.goal != default.goal:
             params["goal"] = "1" if self.goal else "0"
+        if self.form:
+            params["form"] = "1"
         if self.ref:
             params["ref"] = self.ref
         return f"?{urlencode(params)}" if params else ""
 
     @property
     def key(self) -> str:
-        return f"{self.theme}:{self.size}:{self.lang}:{int(self.goal)}:{self.text}"
+        key = f"{self.theme}:{self.size}:{self.lang}:{int(self.goal)}:{self.text}"
+        return f"{key}:form" if self.form else key
 
     def without_text(self) -> "WidgetOptions":
         """These options showing the original text (the letter has no ``text``)."""
@@ -114,7 +123,7 @@ class WidgetOptions:
 
     @property
     def height(self) -> int:
-        return HEIGHTS[self.size] - (0 if self.goal else 30)
+        return HEIGHTS[self.size] - (0 if self.goal else 30) + (FORM_HEIGHT if self.form else 0)
 
 
 def widget_url(*, letter: Letter, options: WidgetOptions | None = None) -> str:

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from embeds import api, feeds, sitemaps, views
+from embeds import api, feeds, sign_views, sitemaps, views
 
 app_name = "embeds"
 
 urlpatterns = [
     path("embed/letters/<slug:slug>/", views.widget, name="widget"),
+    path("embed/letters/<slug:slug>/sign/", sign_views.widget_sign, name="widget-sign"),
     path("embed.js", views.loader, name="loader"),
     path("letters/<slug:slug>/badge.svg", views.badge_svg, name="badge"),
     path("letters/<slug:slug>/share.png", views.share_card, name="share-card"),

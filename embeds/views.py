@@ -30,7 +30,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
-from embeds import badge, services, sharing, snippets
+from embeds import badge, services, sharing, snippets, widget_sign
 from embeds.api import json_error, letter_etag_parts, public_letter_or_none, respond_live
 from embeds.http import READ, etag_for, public_read, respond, whole_number
 from embeds.widget import WIDGET_CSS, widget_html, widget_text
@@ -45,11 +45,13 @@ _CSS_HASH = base64.b64encode(hashlib.sha256(WIDGET_CSS.encode()).digest()).decod
 WIDGET_CSP: dict[str, list[str]] = {
     "default-src": [CSP.NONE],
     "script-src": [CSP.SELF],
-    "style-src": [f"'sha256-{_CSS_HASH}'"],
+    # The widget's styles and, when it shows the sign form, the form's.
+    "style-src": [f"'sha256-{_CSS_HASH}'", widget_sign.css_hash(widget_sign.FORM_CSS)],
     "connect-src": [CSP.SELF],
     "img-src": [CSP.SELF],
     "base-uri": [CSP.NONE],
-    "form-action": [CSP.NONE],
+    # Only the widget's own sign form (embeds/widget_sign.py) may post, and only here.
+    "form-action": [snippets.absolute("/embed/letters/")],
     "frame-ancestors": ["*"],
 }
 YEAR = 365 * 24 * 3600
@@ -97,6 +99,8 @@ def widget(request: HttpRequest, slug: str) -> HttpResponse:
 
     if options.ref:  # the links differ by source: so must the tag
         etag = etag_for("widget.ref", etag, options.ref)
+    if options.form:
+        etag = widget_sign.form_etag(etag)
 
     def render() -> bytes:
         with translation.override(options.lang):

@@ -19,17 +19,18 @@ from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.translation import ngettext
 
-from embeds import snippets
+from embeds import snippets, widget_sign
 from embeds.badge import count_text
 from letters.facts import LetterFacts
 from letters.models import LetterTranslation
 from letters.translations import LANG_PARAM, language_is_rtl
 from mailing.kept import Kept
+from signatories.forms import form_stamp
 
 WIDGET_CSS = (Path(settings.BASE_DIR) / "static" / "embed" / "widget.css").read_text().strip()
 # Private-use characters and a random word: no title can contain the marker.
 _MARK = f"\ue000{secrets.token_hex(6)}\ue001"
-_SLOTS = ("count", "count_display", "word", "ref_query")
+_SLOTS = ("count", "count_display", "word", "ref_query", "stamp", "ref")
 # Widgets kept per process; the oldest leaves first.
 MAX_KEPT = 500
 
@@ -109,6 +110,8 @@ def widget_context(
         "api_url": reverse("embeds:api-detail", kwargs={"slug": letter.slug}),
         "letter_url": snippets.absolute(letter.get_absolute_url()),
         "ref_query": _ref_query(options),
+        "ref": options.ref,
+        **widget_sign.form_context(letter=letter, options=options),
     }
 
 
@@ -163,6 +166,9 @@ def widget_html(
         ),
         "word": conditional_escape(ngettext("signature", "signatures", count)),
         "ref_query": conditional_escape(_ref_query(options)),
+        # A fresh signed stamp for the sign form's fill time, when it is shown.
+        "stamp": form_stamp() if options.form else "",
+        "ref": conditional_escape(options.ref),
     }
     parts = kept.parts
     # Pieces alternate: text, slot name, text, slot name, ..., text.

@@ -72,6 +72,7 @@ _FIELDS = (
     "closes_at",
     "updated_at",
     "require_challenge",
+    "widget_sign",
     "time_zone",
 )
 
@@ -92,6 +93,7 @@ class LetterFacts:
     closes_at: datetime | None
     updated_at: datetime
     require_challenge: bool
+    widget_sign: bool
     time_zone: str
     path: str
 

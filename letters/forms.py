@@ -43,7 +43,7 @@ class LetterForm(forms.ModelForm):
             "title", "slug", "summary", "organizer_name", "addressee", "contact_email", "body",
             "language", "invited_signers", "goal", "closes_at", "time_zone",
             "thank_you_message", "ask_role", "ask_organization", "ask_country",
-            "ask_city", "ask_comment", "require_challenge",
+            "ask_city", "ask_comment", "require_challenge", "widget_sign",
         ]  # fmt: skip
         labels = {"slug": _("Web address")}
         help_texts = {

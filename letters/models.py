@@ -104,6 +104,14 @@ class Letter(models.Model):
             "needs JavaScript. It switches itself on for a while during a burst of signatures."
         ),
     )
+    widget_sign = models.BooleanField(
+        _("let readers sign inside the embedded widget"),
+        default=False,
+        help_text=_(
+            "The widget on other sites can then show a short sign form (name, email, "
+            "consent) when its snippet asks for it; the confirmation link opens this site."
+        ),
+    )
     thank_you_message = models.TextField(
         _("thank-you message"),
         max_length=2000,

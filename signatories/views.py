@@ -135,6 +135,13 @@ def _subject(name: str, language: str, letter: Letter) -> str:
     return subject
 
 
+def sign_subjects(*, letter: Letter, language: str) -> list[str]:
+    """The subjects a signer's mail may have (a first signature, or a repeat), as the
+    "check your inbox" answer names them; ``language`` "" for the letter's."""
+    language = language or letter.language
+    return [_subject(name, language, letter) for name in ("confirm", "already_signed")]
+
+
 def _sign_inbox(request: HttpRequest, letter: Letter, email: str) -> HttpResponse:
     return _inbox_page(
         request, letter, template="signatories/check_inbox.html", email=email,

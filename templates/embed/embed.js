@@ -4,7 +4,7 @@
   var origin = "{{ site_url|escapejs }}";
   var base = "{{ widget_base|escapejs }}";
   var title = "{{ _('Live signature count')|escapejs }}";
-  var names = ["theme", "size", "lang", "goal", "ref"];
+  var names = ["theme", "size", "lang", "goal", "ref", "form"];
   var state = window.undersignedEmbed = window.undersignedEmbed || { frames: [], listening: false };
 
   function secret() {

@@ -8,6 +8,7 @@ with its rule, impact, the elements it found and axe's one-line help.
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from allauth.account.adapter import get_adapter
@@ -15,7 +16,7 @@ from allauth.core import context as allauth_context
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Frame, Page
 
 from letters import emails as letter_emails
 from letters.models import Invitation, Letter, Membership
@@ -237,6 +238,52 @@ def _html_part(message: Any) -> str | None:
         if mimetype == "text/html":
             return str(content)
     return None
+
+
+def test_the_sign_form_framed_in_an_article_has_no_serious_accessibility_violation(
+    chromium: Browser, live_server, settings
+) -> None:
+    """The widget's sign form in a frame on another origin: as drawn, sent back with its
+    problems, and its "check your inbox" answer."""
+    settings.SITE_URL = live_server.url
+    settings.MIN_FILL_SECONDS = 0
+    settings.ROOT_URLCONF = "tests.e2e.urls"
+    letter = make_letter(widget_sign=True, goal=100)
+    widget = live_server.url + reverse("embeds:widget", args=[letter.slug]) + "?form=1"
+    html = (
+        '<!doctype html><html lang="en"><title>News</title><main>'
+        f'<iframe title="Sign" src="{widget}" width="400" height="640"></iframe></main></html>'
+    )
+    article = live_server.url.replace("localhost", "127.0.0.1") + "/test-article/"
+    problems: list[str] = []
+    for variant in VARIANT_IDS:
+        viewport, scheme = _variant(variant)
+        with browser_context(
+            chromium, viewport=viewport, scheme=scheme, live_url=live_server.url, script=AXE
+        ) as context:
+            page = context.new_page()
+            page.goto(article + "?" + urlencode({"html": html}))
+            frame_element = page.wait_for_selector("iframe")
+            assert frame_element is not None
+            frame = frame_element.content_frame()
+            assert frame is not None
+            frame.wait_for_selector("form")
+            problems += report(f"widget-form {variant}", _frame_violations(frame))
+            frame.click("form button[type=submit]")
+            frame.wait_for_selector("#es")
+            problems += report(f"widget-form-error {variant}", _frame_violations(frame))
+            frame.fill("#w-name", "Ada Example")
+            frame.fill("#w-email", f"{variant}@example.org")
+            frame.check("#w-consent")
+            frame.click("form button[type=submit]")
+            frame.wait_for_selector("#ok")
+            problems += report(f"widget-signed {variant}", _frame_violations(frame))
+    assert not problems, "axe found serious violations:\n" + "\n".join(problems)
+
+
+def _frame_violations(frame: Frame) -> list[dict[str, Any]]:
+    result = frame.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v["impact"] in BLOCKING]
 
 
 def test_every_html_email_has_no_serious_accessibility_violation(

@@ -332,3 +332,19 @@ def test_the_dashboard_costs_the_same_few_queries_however_many_letters(
     with django_assert_max_num_queries(7):
         response = client.get(reverse("signatories:dashboard"))
     assert len(response.context["rows"]) == 6
+
+
+def test_organizers_switch_signing_inside_the_widget_on_and_off(client, owner):
+    letter = make_letter(slug="in-widget")
+    make_member(letter=letter, user=owner)
+    edit = reverse("organize:letter-edit", kwargs={"slug": "in-widget"})
+    assert 'name="widget_sign"' in client.get(edit).content.decode()
+    assert letter.widget_sign is False
+    data = letter_data(slug="in-widget", body=letter.body, widget_sign="on")
+    assert client.post(edit, data).status_code == 302
+    letter.refresh_from_db()
+    assert letter.widget_sign is True
+    data.pop("widget_sign")
+    client.post(edit, data)
+    letter.refresh_from_db()
+    assert letter.widget_sign is False
