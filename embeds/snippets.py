@@ -268,7 +268,7 @@ def snippets(*, letter: Letter, text: LetterText | None = None) -> dict[str, str
         iframe = iframe_html(
             letter=letter, options=options, width="100%", height=options.height, text=text
         )
-    return {
+    offered = {
         "iframe": iframe,
         "script": script_html(letter=letter, text=text),
         "badge": badge_html(letter=letter, text=text),
@@ -280,6 +280,15 @@ def snippets(*, letter: Letter, text: LetterText | None = None) -> dict[str, str
         "width": str(WIDTH),
         "height": str(options.height),
     }
+    if letter.widget_sign and letter.is_open:
+        # The organizers let readers sign inside the widget: offer the snippet that asks
+        # for the form (docs/embeds.md, "Signing inside the widget").
+        with_form = replace(options, form=True)
+        with override(options.lang):
+            offered["iframe_form"] = iframe_html(
+                letter=letter, options=with_form, width="100%", height=with_form.height, text=text
+            )
+    return offered
 
 
 def oembed_payload(

@@ -252,3 +252,18 @@ def test_the_widget_with_the_form_costs_no_query_once_warm(client, django_assert
     with django_assert_num_queries(0):
         html = client.get(widget(letter)).content.decode()
     assert "<form" in html and 'data-count="1"' in html
+
+
+def test_the_embed_panel_offers_the_form_snippet_only_when_readers_may_sign_there(client):
+    on = make_letter(widget_sign=True)
+    page = client.get(on.get_absolute_url()).content.decode()
+    snippet = re.search(r'id="embed-iframe-form"[^>]*>([^<]+)<', page)
+    assert snippet is not None
+    src = re.search(r"src=&quot;([^&]+)&quot;", snippet.group(1))
+    assert "form=1" in snippet.group(1) and src is not None
+    assert src.group(1) == f"http://testserver/embed/letters/{on.slug}/?form=1"
+
+    off = make_letter()
+    assert 'id="embed-iframe-form"' not in client.get(off.get_absolute_url()).content.decode()
+    closed = make_letter(widget_sign=True, status=Letter.Status.CLOSED)
+    assert 'id="embed-iframe-form"' not in client.get(closed.get_absolute_url()).content.decode()
