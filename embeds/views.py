@@ -50,8 +50,10 @@ WIDGET_CSP: dict[str, list[str]] = {
     "connect-src": [CSP.SELF],
     "img-src": [CSP.SELF],
     "base-uri": [CSP.NONE],
-    # Only the widget's own sign form (embeds/widget_sign.py) may post, and only here.
-    "form-action": [snippets.absolute("/embed/letters/")],
+    # Only to our own origin, where the widget's sign form posts (embeds/widget_sign.py).
+    # 'self' rather than SITE_URL's path: the policy is built once at import, and the
+    # widget is always served from the origin it posts to.
+    "form-action": [CSP.SELF],
     "frame-ancestors": ["*"],
 }
 YEAR = 365 * 24 * 3600
