@@ -78,7 +78,11 @@ def _inbox(
         email=email,
         sender_name=sender_name or settings.SITE_NAME,
         sender_address=sender_address,
-        subjects=sign_subjects(letter=letter, language=_mail_language(request, options)),
+        subjects=sign_subjects(
+            letter=letter,
+            language=_mail_language(request, options),
+            text_language=options.text or None,
+        ),
     )
 
 

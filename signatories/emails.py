@@ -7,6 +7,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from letters.models import Letter
+from letters.translations import signed_text, text_path
 from mailing.messages import absolute_url, message_build
 from signatories.models import Signature
 from signatories.tokens import not_me_token
@@ -22,10 +23,9 @@ def confirmation(*, signature: Signature, token: str) -> EmailMultiAlternatives:
         recipient_name=signature.name,
         **letter_sender(letter),
         context={
-            "letter": letter,
+            **_letter_context(signature),
             "confirm_url": absolute_url(reverse("signatories:confirm", kwargs={"token": token})),
             "not_me_url": absolute_url(not_me),
-            "letter_url": absolute_url(letter.get_absolute_url()),
             "max_age_days": settings.CONFIRMATION_MAX_AGE_DAYS,
         },
     )
@@ -63,10 +63,20 @@ def letter_sender(letter: Letter) -> Sender:
     return {"from_name": letter.organizer_name, "reply_to": letter.contact_email}
 
 
+def _letter_context(signature: Signature) -> dict[str, object]:
+    """The letter as the signer read it: the title of the text they signed, and the page
+    in that text's language (a translation's, docs/translations.md)."""
+    letter = signature.letter
+    text = signed_text(letter=letter, version_id=signature.letter_version_id)
+    path = letter.get_absolute_url() if text.is_original else text_path(
+        letter=letter, language=text.language
+    )  # fmt: skip
+    return {"letter": letter, "letter_title": text.title, "letter_url": absolute_url(path)}
+
+
 def _withdraw_context(signature: Signature, token: str) -> dict[str, object]:
     return {
-        "letter": signature.letter,
-        "letter_url": absolute_url(signature.letter.get_absolute_url()),
+        **_letter_context(signature),
         "withdraw_url": absolute_url(reverse("signatories:withdraw", kwargs={"token": token})),
         "max_age_days": settings.CONFIRMATION_MAX_AGE_DAYS,
     }

@@ -76,7 +76,8 @@ def _inbox_page(
     sender_name, sender_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     # The mail is written in the language the visitor asked for, else the letter's.
     language = _language_asked(request) or letter.language
-    shown = [_subject(name, language, letter) for name in subjects]
+    title = _text_title(letter, _text_language(request))
+    shown = [_subject(name, language, letter, title) for name in subjects]
     context = {
         "letter": letter,
         "sender_name": sender_name or settings.SITE_NAME,
@@ -116,30 +117,41 @@ def _text_language(request: HttpRequest) -> str | None:
     )
 
 
+def _text_title(letter: Letter, text_language: str | None) -> str:
+    """The title of the text signed, which the signer's mail names (one query for a
+    translation, none for the original)."""
+    if not text_language or text_language == letter.language:
+        return letter.title
+    return translations.text_for(letter=letter, language=text_language).title
+
+
 # Rendered subjects by (name, language, letter id, title).
 _SUBJECTS: dict[tuple[object, ...], str] = {}
 _SUBJECTS_MAX = 512
 
 
-def _subject(name: str, language: str, letter: Letter) -> str:
+def _subject(name: str, language: str, letter: Letter, title: str) -> str:
     """The subject of an email as its recipient will see it. The same for every signer
-    of a letter in one language while its title stays (the only field of the letter the
+    of a text in one language while its title stays (the only field of the letter the
     subjects print), so it is rendered once per process rather than on every request."""
-    key = (name, language, letter.pk, letter.title)
+    key = (name, language, letter.pk, title)
     subject = _SUBJECTS.get(key)
     if subject is None:
         if len(_SUBJECTS) >= _SUBJECTS_MAX:
             _SUBJECTS.clear()
-        subject = subject_render(name=name, language=language, context={"letter": letter})
+        context = {"letter": letter, "letter_title": title}
+        subject = subject_render(name=name, language=language, context=context)
         _SUBJECTS[key] = subject
     return subject
 
 
-def sign_subjects(*, letter: Letter, language: str) -> list[str]:
+def sign_subjects(*, letter: Letter, language: str, text_language: str | None = None) -> list[str]:
     """The subjects a signer's mail may have (a first signature, or a repeat), as the
-    "check your inbox" answer names them; ``language`` "" for the letter's."""
+    "check your inbox" answer names them; ``language`` "" for the letter's, and
+    ``text_language`` the language of the text signed (none: the original)."""
     language = language or letter.language
-    return [_subject(name, language, letter) for name in ("confirm", "already_signed")]
+    title = _text_title(letter, text_language)
+    return [_subject(name, language, letter, title) for name in ("confirm", "already_signed")]
 
 
 def _sign_inbox(request: HttpRequest, letter: Letter, email: str) -> HttpResponse:

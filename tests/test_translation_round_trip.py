@@ -56,7 +56,12 @@ def test_an_organizer_translates_a_french_visitor_signs_the_french_text_and_it_s
         HTTP_ACCEPT_LANGUAGE="fr",
     )
     assert is_check_inbox(response)
+    # The answer names the subject to look for: with the title of the text signed.
+    assert "Confirmez votre signature : Pour une rémunération juste" in response.content.decode()
     signer_outbox.outbox_drain()
+    # The confirmation names the text signed, and links to the page in its language.
+    assert mail.outbox[-1].subject == "Confirmez votre signature : Pour une rémunération juste"
+    assert f"http://testserver{letter.get_absolute_url()}?lang=fr" in mail.outbox[-1].body
     link = next(word for word in mail.outbox[-1].body.split() if "/confirm/" in word)
     with django_capture_on_commit_callbacks(execute=True):
         confirmed = client.post(link.removeprefix("http://testserver"), HTTP_ACCEPT_LANGUAGE="fr")
