@@ -30,8 +30,8 @@ from letters.http import origin_checked
 from letters.models import Letter
 from letters.selectors import letter_get_public
 from signatories import challenge, counters, flags, services
+from signatories.answers import sign_subjects
 from signatories.forms import form_stamp, stamp_problem
-from signatories.views import sign_subjects
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,10 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from letters import translations
+from letters.models import Letter
 from mailing.kept import Kept
+from mailing.messages import subject_render
 
 # Letters, digits and colons: autoescaping and URL quoting leave a marker as it is.
 _TAG = secrets.token_hex(8)
@@ -100,3 +103,39 @@ def _draw(
     if shadow.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # set by get_token(), {% csrf_token %}
         return None
     return page
+
+
+# The subjects a "check your inbox" answer names --------------------------------------
+
+
+def text_title(letter: Letter, text_language: str | None) -> str:
+    """The title of the text signed, which the signer's mail names (one query for a
+    translation, none for the original)."""
+    if not text_language or text_language == letter.language:
+        return letter.title
+    return translations.text_for(letter=letter, language=text_language).title
+
+
+# Rendered subjects by (name, language, letter id, title).
+_subjects: Kept[tuple[str, str, int, str], str] = Kept(512)
+
+
+def subject(name: str, language: str, letter: Letter, title: str) -> str:
+    """The subject of an email as its recipient will see it. The same for every signer
+    of a text in one language while its title stays (the only field of the letter the
+    subjects print), so it is rendered once per process rather than on every request."""
+    key = (name, language, letter.pk, title)
+    found = _subjects.get(key)
+    if found is not None:
+        return found
+    context = {"letter": letter, "letter_title": title}
+    return _subjects.keep(key, subject_render(name=name, language=language, context=context))
+
+
+def sign_subjects(*, letter: Letter, language: str, text_language: str | None = None) -> list[str]:
+    """The subjects a signer's mail may have (a first signature, or a repeat), as the
+    "check your inbox" answer names them; ``language`` "" for the letter's, and
+    ``text_language`` the language of the text signed (none: the original)."""
+    language = language or letter.language
+    title = text_title(letter, text_language)
+    return [subject(name, language, letter, title) for name in ("confirm", "already_signed")]

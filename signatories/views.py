@@ -19,7 +19,6 @@ from letters.models import Letter
 from letters.pagecache import page_serve
 from letters.pages import letter_page_context
 from letters.selectors import letter_get_public
-from mailing.messages import subject_render
 from signatories import answers, challenge, counters, flags, services, tokens
 from signatories.figures import daily_figures
 from signatories.forms import BotTrapForm, ResendForm, SignatorySearchForm, SignForm
@@ -76,8 +75,8 @@ def _inbox_page(
     sender_name, sender_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     # The mail is written in the language the visitor asked for, else the letter's.
     language = _language_asked(request) or letter.language
-    title = _text_title(letter, _text_language(request))
-    shown = [_subject(name, language, letter, title) for name in subjects]
+    title = answers.text_title(letter, _text_language(request))
+    shown = [answers.subject(name, language, letter, title) for name in subjects]
     context = {
         "letter": letter,
         "sender_name": sender_name or settings.SITE_NAME,
@@ -115,43 +114,6 @@ def _text_language(request: HttpRequest) -> str | None:
     return translations.lang_param(request) or translations.language_code_clean(
         request.POST.get(translations.LANG_PARAM)
     )
-
-
-def _text_title(letter: Letter, text_language: str | None) -> str:
-    """The title of the text signed, which the signer's mail names (one query for a
-    translation, none for the original)."""
-    if not text_language or text_language == letter.language:
-        return letter.title
-    return translations.text_for(letter=letter, language=text_language).title
-
-
-# Rendered subjects by (name, language, letter id, title).
-_SUBJECTS: dict[tuple[object, ...], str] = {}
-_SUBJECTS_MAX = 512
-
-
-def _subject(name: str, language: str, letter: Letter, title: str) -> str:
-    """The subject of an email as its recipient will see it. The same for every signer
-    of a text in one language while its title stays (the only field of the letter the
-    subjects print), so it is rendered once per process rather than on every request."""
-    key = (name, language, letter.pk, title)
-    subject = _SUBJECTS.get(key)
-    if subject is None:
-        if len(_SUBJECTS) >= _SUBJECTS_MAX:
-            _SUBJECTS.clear()
-        context = {"letter": letter, "letter_title": title}
-        subject = subject_render(name=name, language=language, context=context)
-        _SUBJECTS[key] = subject
-    return subject
-
-
-def sign_subjects(*, letter: Letter, language: str, text_language: str | None = None) -> list[str]:
-    """The subjects a signer's mail may have (a first signature, or a repeat), as the
-    "check your inbox" answer names them; ``language`` "" for the letter's, and
-    ``text_language`` the language of the text signed (none: the original)."""
-    language = language or letter.language
-    title = _text_title(letter, text_language)
-    return [_subject(name, language, letter, title) for name in ("confirm", "already_signed")]
 
 
 def _sign_inbox(request: HttpRequest, letter: Letter, email: str) -> HttpResponse:
