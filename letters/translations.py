@@ -345,7 +345,7 @@ def _language_check(*, letter: Letter, language: str) -> str:
 
 @transaction.atomic
 def translation_create(
-    *, letter: Letter, user: User, language: str, fields: Mapping[str, Any]
+    *, letter: Letter, user: User | None, language: str, fields: Mapping[str, Any]
 ) -> LetterTranslation:
     """Add the letter's text in another language. On a public letter it must be complete,
     and becomes that language's version 1 at once."""

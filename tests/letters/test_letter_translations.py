@@ -333,3 +333,20 @@ def test_an_organizer_previews_a_drafts_translation(client):
     assert f'href="{preview}?lang=ar"' in overview
     html = page(client, f"{preview}?lang=ar")
     assert f'<h1 lang="ar" dir="rtl">{ARABIC["title"]}</h1>' in html
+
+
+def test_the_demo_letter_can_be_read_in_french_with_one_count(client):
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", signatures=5, stdout=io.StringIO())
+    call_command("seed_demo", signatures=5, stdout=io.StringIO())  # a second run adds nothing
+    letter = Letter.objects.get(slug="credit-consent-compensation")
+    assert list(letter.translations.values_list("language", flat=True)) == ["fr"]
+    assert LetterVersion.objects.filter(letter=letter, language="fr").count() == 1
+    english = client.get(letter.get_absolute_url()).content.decode()
+    assert 'hreflang="fr"' in english
+    french = client.get(letter.get_absolute_url(), {"lang": "fr"}).content.decode()
+    assert "Crédit, consentement et rémunération pour le travail créatif" in french
+    assert "abord le consentement.</strong>" in french

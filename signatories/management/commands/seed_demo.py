@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from letters.models import Letter, LetterVersion, Membership
+from letters.translations import translation_create
 from mailing.addresses import email_normalize
 from signatories import counters
 from signatories.events import count_event_add
@@ -48,6 +49,47 @@ of us work under contracts that make speaking out risky, and a number can speak 
 
 *Signatures are confirmed by email before they count. Addresses are never published.*
 """
+
+# The demo letter in French too, so that `make run` shows a letter in two languages
+# ("Also in", ?lang=fr, one shared count).
+FRENCH = {
+    "title": "Crédit, consentement et rémunération pour le travail créatif",
+    "summary": "Des personnes qui vivent de ce qu'elles créent demandent que leur travail "
+    "ne serve à entraîner une IA qu'avec leur accord, leur nom et leur part.",
+    "body": """\
+Nous dessinons, jouons, écrivons, composons, photographions et animons pour gagner notre
+vie. Notre travail paie notre loyer, et il dit aussi qui nous sommes. Cette lettre parle de
+ce qu'il devient quand il est copié, sans qu'on nous demande rien, dans des systèmes conçus
+pour l'imiter.
+
+## Ce que nous demandons
+
+1. **D'abord le consentement.** Le travail de personne ne devrait servir à entraîner un
+   modèle génératif sans un oui donné librement, là où un non était possible.
+2. **Un crédit vérifiable.** Les entreprises devraient publier ce sur quoi elles ont
+   entraîné leurs modèles, pour que chacun de nous puisse savoir si son travail s'y trouve.
+3. **Une rémunération réelle.** Quand un travail est utilisé avec permission, celles et
+   ceux qui l'ont fait devraient partager ce qu'il rapporte, pas cocher une case une fois.
+
+## Pourquoi maintenant
+
+Des outils qui produisent en quelques secondes une image, une voix ou un paragraphe
+passables sont déjà dans les studios, agences et maisons d'édition qui nous emploient.
+Certains d'entre nous ont vu leur propre style proposé à leurs clients sous un autre nom.
+Nous ne sommes pas contre les nouveaux outils ; beaucoup d'entre nous s'en servent. Nous
+sommes contre un marché que personne ne nous a proposé.
+
+## Qui signe
+
+Toute personne dont le travail créatif fait partie de son gagne-pain, et tous ceux qui
+travaillent à ses côtés : éditeurs, agents, techniciens, enseignants. Signez de votre nom,
+ou soyez compté sans lui : beaucoup d'entre nous ont des contrats qui rendent la prise de
+parole risquée, et un nombre peut parler pour nous.
+
+*Les signatures sont confirmées par e-mail avant d'être comptées. Les adresses ne sont
+jamais publiées.*
+""",
+}
 
 FIRST = [
     "Amara",
@@ -149,6 +191,7 @@ class Command(BaseCommand):
                 body=letter.body,
             )
             letter.save(update_fields=["current_version"])
+            translation_create(letter=letter, user=None, language="fr", fields=FRENCH)
             self._signatures(letter, signatures)
         counters.counts_forget(letter_id=letter.pk)
         counts = counters.counts_rebuild(letter_id=letter.pk, expected=None)
