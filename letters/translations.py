@@ -128,25 +128,33 @@ class TextLanguage:
     path: str
 
 
-def original_text(letter: Letter) -> LetterText:
+def _text(
+    source: Letter | LetterTranslation,
+    *,
+    language: str,
+    version: LetterVersion | None,
+    is_original: bool,
+) -> LetterText:
+    """The words of a letter or of one of its translations, which name them alike."""
     return LetterText(
-        language=letter.language,
-        title=letter.title,
-        summary=letter.summary,
-        body=letter.body,
-        thank_you_message=letter.thank_you_message,
-        version=letter.current_version,
-        is_original=True,
+        language=language,
+        title=source.title,
+        summary=source.summary,
+        body=source.body,
+        thank_you_message=source.thank_you_message,
+        version=version,
+        is_original=is_original,
     )
 
 
+def original_text(letter: Letter) -> LetterText:
+    return _text(letter, language=letter.language, version=letter.current_version, is_original=True)
+
+
 def _translated_text(translation: LetterTranslation) -> LetterText:
-    return LetterText(
+    return _text(
+        translation,
         language=translation.language,
-        title=translation.title,
-        summary=translation.summary,
-        body=translation.body,
-        thank_you_message=translation.thank_you_message,
         version=translation.current_version,
         is_original=False,
     )
@@ -210,10 +218,8 @@ def signed_text(*, letter: Letter, version_id: int | None) -> LetterText:
 
 
 def _original_without_version(letter: Letter) -> LetterText:
-    return LetterText(
-        language=letter.language, title=letter.title, summary=letter.summary, body=letter.body,
-        thank_you_message=letter.thank_you_message, version=None, is_original=True,
-    )  # fmt: skip
+    """The original without reading its version (the caller knows it is the current one)."""
+    return _text(letter, language=letter.language, version=None, is_original=True)
 
 
 def text_path(*, letter: "Letter | LetterFacts", language: str) -> str:
