@@ -113,12 +113,13 @@ def dossier_build(*, dossier_id: int) -> None:
 
 
 def _build(dossier: Dossier, folder: Path) -> Path:
-    letter = dossier.letter
     rows_path = folder / "rows.jsonl"
     with rows_path.open("w", encoding="utf-8") as rows_file:
         head = _snapshot(dossier, rows_file)
     texts = head.texts
-    language = texts[0].language if texts else letter.language
+    if not texts:  # the translation asked for was deleted since
+        raise DossierLanguageUnknown
+    language = texts[0].language
     with translation.override(language):
         pieces = [folder / "head.pdf"]
         render.pdf_write(

@@ -6,11 +6,9 @@ original first, then each translation (``letters.translations.letter_texts``).
 
 from dataclasses import dataclass
 
-from django.utils.translation import get_language_info
-
 from letters.models import Letter
 from letters.services import letter_body_html
-from letters.translations import letter_texts
+from letters.translations import language_is_rtl, language_name_translated, letter_texts
 
 
 @dataclass(frozen=True)
@@ -21,17 +19,11 @@ class Text:
 
     @property
     def direction(self) -> str:
-        try:
-            return "rtl" if get_language_info(self.language)["bidi"] else "ltr"
-        except KeyError:
-            return "ltr"
+        return "rtl" if language_is_rtl(self.language) else "ltr"
 
     @property
     def language_name(self) -> str:
-        try:
-            return str(get_language_info(self.language)["name_translated"])
-        except KeyError:
-            return self.language
+        return language_name_translated(self.language)
 
 
 def dossier_texts(*, letter: Letter, language: str | None = None) -> list[Text]:

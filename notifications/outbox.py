@@ -48,7 +48,13 @@ def notifications_send_batch(*, limit: int = NOTIFY_BATCH) -> int:
         return 0
     rows = (
         Notification.objects.filter(pk__in=ids)
-        .select_related("membership__user", "membership__letter", "milestone", "signature")
+        .select_related(
+            "membership__user",
+            "membership__letter",
+            "membership__notification_preference",
+            "milestone",
+            "signature",
+        )
         .order_by("pk")
     )
     with mail_connection_open() as mail_connection:
@@ -78,7 +84,8 @@ def _still_wanted(row: Notification, preference: Preference | None) -> bool:
 
 def _send_one(*, row: Notification, mail_connection: BaseEmailBackend) -> None:
     address = row.membership.user.email
-    preference = Preference.objects.filter(membership_id=row.membership_id).first()
+    # Read with the row (select_related); no row: the defaults.
+    preference: Preference | None = getattr(row.membership, "notification_preference", None)
     if not address or not _still_wanted(row, preference) or address_is_suppressed(email=address):
         _finish(row=row, status=Status.SKIPPED)
         return
