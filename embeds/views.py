@@ -110,8 +110,12 @@ def widget(request: HttpRequest, slug: str) -> HttpResponse:
 
     def build() -> HttpResponse:
         # A widget with a source is joined from the kept pieces each time; it is not
-        # memoised per source, which any page could make up.
-        body = render() if options.ref else live.part(("widget.body", options.key), render)
+        # memoised per source, which any page could make up. Nor is one with the sign
+        # form: each carries a fresh fill-time stamp.
+        if options.ref or options.form:
+            body = render()
+        else:
+            body = live.part(("widget.body", options.key), render)
         response = HttpResponse(body)
         response["Content-Language"] = options.lang
         return response

@@ -77,6 +77,15 @@ def test_each_widget_gets_a_fresh_stamp_and_carries_its_source(client):
     assert form_of(again)["ref"]["value"] == "daily-news"
 
 
+def test_the_same_widget_asked_twice_gets_two_fresh_stamps(client, settings):
+    settings.PUBLIC_READ_MEMO_SECONDS = 60  # as in production: the read's parts are kept
+    letter = make_letter(widget_sign=True)
+    first = form_of(client.get(widget(letter)).content.decode())["stamp"]["value"]
+    time.sleep(0.01)
+    again = form_of(client.get(widget(letter)).content.decode())["stamp"]["value"]
+    assert again != first
+
+
 def test_the_widget_with_the_form_has_a_weak_tag_that_changes_each_hour(client):
     letter = make_letter(widget_sign=True)
     with_form = client.get(widget(letter))
