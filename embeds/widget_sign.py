@@ -9,6 +9,7 @@ it posts, without a cookie, to ``embeds.sign_views.widget_sign`` inside the fram
 import base64
 import hashlib
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -52,10 +53,7 @@ def shows_form(*, letter: Letter | LetterFacts, options: snippets.WidgetOptions)
 def form_query(*, letter: Letter | LetterFacts, options: snippets.WidgetOptions) -> str:
     """What the form's address ends with: the widget's options but its source, which the
     form sends as a field (it is filled in per request, see embeds/widget.py)."""
-    return snippets.WidgetOptions(
-        theme=options.theme, size=options.size, lang=options.lang, goal=options.goal,
-        text=options.text, form=True,
-    ).query(letter=letter)  # fmt: skip
+    return replace(options, ref="", form=True).query(letter=letter)
 
 
 def css_hash(css: str) -> str:
