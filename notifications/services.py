@@ -6,7 +6,6 @@ constraints make every notification happen once: one digest per organizer per da
 email per milestone per organizer, one per verified signatory per organizer.
 """
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,6 +19,7 @@ from mailing.tasks import enqueue, enqueue_after_commit
 from moderation.selectors import moderation_signals
 from notifications.models import PREFERENCE_DEFAULTS, Milestone, Notification, Preference
 from signatories.counters import counts_get, counts_get_many
+from signatories.figures import zone_of
 from signatories.models import Signature
 
 # The counts announced besides a letter's goal: 100, 500, 1,000, 5,000 ... 10 million.
@@ -226,17 +226,10 @@ def digest_counts(*, letter: Letter, since: datetime, until: datetime) -> Digest
     )
 
 
-def _zone(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def digest_day(*, letter: Letter, now: datetime) -> date | None:
     """The organizer's day a digest made ``now`` belongs to, in the letter's time zone;
     None before DIGEST_HOUR there."""
-    local = now.astimezone(_zone(letter.time_zone))
+    local = now.astimezone(zone_of(letter.time_zone))
     return local.date() if local.hour >= DIGEST_HOUR else None
 
 

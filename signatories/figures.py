@@ -75,7 +75,8 @@ def day_anchor(day: date) -> str:
 
 
 @cache
-def _zone(name: str) -> ZoneInfo:
+def zone_of(name: str) -> ZoneInfo:
+    """The time zone of that name (a letter's ``time_zone``), UTC for one not known."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -84,11 +85,11 @@ def _zone(name: str) -> ZoneInfo:
 
 def local_day(moment: datetime, time_zone: str) -> date:
     """The day ``moment`` falls on in ``time_zone``."""
-    return moment.astimezone(_zone(time_zone)).date()
+    return moment.astimezone(zone_of(time_zone)).date()
 
 
 def _start_of(day: date, time_zone: str) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=_zone(time_zone))
+    return datetime.combine(day, time.min, tzinfo=zone_of(time_zone))
 
 
 def _sums(*, letter_id: int, time_zone: str, since: date | None, before: date | None) -> list[Day]:
@@ -100,7 +101,7 @@ def _sums(*, letter_id: int, time_zone: str, since: date | None, before: date | 
         rows = rows.filter(occurred_at__lt=_start_of(before, time_zone))
     moved: dict[date, dict[str, int]] = {}
     sums = (
-        rows.annotate(day=TruncDate("occurred_at", tzinfo=_zone(time_zone)))
+        rows.annotate(day=TruncDate("occurred_at", tzinfo=zone_of(time_zone)))
         .values_list("day", "kind")
         .annotate(moved=Sum("delta"))
         .order_by()
